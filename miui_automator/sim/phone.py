@@ -1,0 +1,596 @@
+"""The simulated phone: state + a stack of screens + faults, behind one facade that the
+shell, the uiautomator2 server and the transport all use.
+
+Everything here runs on one event-loop thread (the transport's), so the model needs no
+locks. Time comes from one injectable clock; work that takes time on a real phone (a backup
+running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` fires.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .faults import Faults
+from .layout import status_bar
+from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
+from .ui import SCREEN_H, SCREEN_W, Node, hierarchy_xml, hit_test
+from .variants import Variant, get_variant
+
+KEYCODES = {
+    "home": 3, "back": 4, "call": 5, "endcall": 6, "up": 19, "down": 20, "left": 21, "right": 22,
+    "center": 23, "volume_up": 24, "volume_down": 25, "power": 26, "camera": 27, "clear": 28,
+    "tab": 61, "space": 62, "enter": 66, "del": 67, "delete": 67, "menu": 82, "search": 84,
+    "recent": 187, "app_switch": 187, "volume_mute": 164, "wakeup": 224, "sleep": 223,
+}
+
+
+class InputRefused(Exception):
+    """Input injection refused: MIUI's "USB debugging (Security settings)" is off."""
+
+    MESSAGE = ("java.lang.SecurityException: Injecting input events requires the caller (or the source of the "
+               "instrumentation, if any) to have the INJECT_EVENTS permission.")
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+@dataclass
+class Timer:
+    due: float
+    fn: Callable[[], None]
+
+
+class Screen:
+    """An activity instance. Subclasses build their window and react to actions."""
+
+    name = "unknown"
+    package = ""
+    activity = ""
+
+    def __init__(self, phone: "Phone") -> None:
+        self.phone = phone
+        self.scroll: dict[str, int] = {}
+        self.max_scroll: dict[str, int] = {}
+        self.dialog: "Dialog | None" = None
+
+    @property
+    def v(self) -> Variant:
+        return self.phone.variant
+
+    def t(self, key: str) -> str:
+        return self.phone.variant.t(key)
+
+    def build(self) -> Node:
+        raise NotImplementedError
+
+    def on_action(self, action: str, node: Node) -> None:
+        """A tap on a node whose ``action`` is set; "back" is handled for everyone."""
+
+    def on_text(self, action: str, text: str) -> None:
+        """Text typed into an edit field whose ``action`` is given."""
+
+    def on_back(self) -> bool:
+        """True when the screen handled back itself (default: close the dialog if one is open)."""
+        if self.dialog is not None and self.dialog.cancelable:
+            self.dialog = None
+            return True
+        return False
+
+    def on_resume(self) -> None:
+        """Called when the screen comes back to the top of the stack."""
+
+    @property
+    def current_name(self) -> str:
+        return self.dialog.name if self.dialog is not None else self.name
+
+
+class Dialog:
+    """A dialog window on top of its screen; ``owner`` receives its actions by default."""
+
+    name = "dialog"
+    package = ""
+    cancelable = True
+
+    def __init__(self, owner: Screen) -> None:
+        self.owner = owner
+        self.phone = owner.phone
+
+    def t(self, key: str) -> str:
+        return self.phone.variant.t(key)
+
+    def build(self) -> Node:
+        raise NotImplementedError
+
+    def on_action(self, action: str, node: Node) -> None:
+        self.owner.on_action(action, node)
+
+    def on_text(self, action: str, text: str) -> None:
+        self.owner.on_text(action, text)
+
+
+class Phone:
+    """One simulated Xiaomi phone."""
+
+    def __init__(
+        self,
+        variant: str | Variant = "hyperos1-en",
+        *,
+        seed: int = 0,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        password: str = DEFAULT_PASSWORD,
+        signed_in: bool = True,
+        find_device: bool = True,
+        faults: Faults | None = None,
+        media_files: int = 40,
+        media_bytes: int = 24 * 1024 * 1024,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.variant = variant if isinstance(variant, Variant) else get_variant(variant)
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.faults = faults or Faults()
+        self._init_args = dict(seed=seed, account_id=account_id, signed_in=signed_in, find_device=find_device,
+                               media_files=media_files, media_bytes=media_bytes)
+        self.state: PhoneState = new_state(self.variant, password=password, clock=wall_clock, **self._init_args)
+        self._password_digest = self.state.password_digest
+        self.started = clock()
+        self.input_events = 0
+        self.actions = 0
+        self.version = 0
+        self.screenshots_taken = 0
+        self.clipboard: str | None = None
+        self.last_toast: str | None = None
+        self.u2_running = False
+        self.u2_calls = 0
+        self._u2_crashed = False
+        self.plugged = True
+        self._disconnect_fired = False
+        self._timers: list[Timer] = []
+        self._listeners: list[Callable[[str], None]] = []
+        self._frozen: tuple[list[Node], float] | None = None
+        self._windows_cache: tuple[int, list[Node]] | None = None
+        self._owners: dict[int, object] = {}
+        self._shot_cache: dict[tuple, bytes] = {}
+        self.popup: Dialog | None = None
+        self.stack: list[Screen] = []
+        self._apply_faults()
+        self._boot()
+
+    # ----------------------------------------------------------------- lifecycle
+    def _apply_faults(self) -> None:
+        f = self.faults
+        if f.no_input:
+            self.state.props["persist.security.adbinput"] = "0"
+        if f.locked:
+            self.state.locked = True
+        if f.screen_off:
+            self.state.screen_on = False
+            self.state.locked = True
+        if f.battery:
+            self.state.battery = f.battery
+            self.state.charging = False
+        if f.changing_path:
+            from .vfs import normpath
+
+            path = normpath(f.changing_path)
+
+            def grow(entry) -> None:
+                entry.content().extend(b"\0" * 4096)
+                entry.mtime += 1
+
+            entry = self.state.fs.lookup(path)
+            if entry is not None:
+                entry.on_read = grow
+
+    def _boot(self) -> None:
+        from .screens import home_screen
+
+        self.stack = [home_screen(self)]
+        self.popup = None
+        self.changed()
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        """Transport hooks: receives "unplug", "replug" and "reboot"."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: str) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def unplug(self) -> None:
+        if self.plugged:
+            self.plugged = False
+            self._emit("unplug")
+
+    def replug(self) -> None:
+        if not self.plugged:
+            self.plugged = True
+            self._emit("replug")
+
+    def factory_reset(self, downtime: float = 2.0) -> None:
+        """Erase everything and reboot: off ADB for ``downtime`` seconds, back fresh."""
+        self.unplug()
+        args = dict(self._init_args, signed_in=False, find_device=False, media_files=0)
+        fresh = new_state(self.variant, password="", clock=self.wall_clock, **args)
+        fresh.password_digest = self._password_digest
+        fresh.provisioned = False
+        fresh.settings["global"]["device_provisioned"] = "0"
+        fresh.props["persist.security.adbinput"] = self.state.props.get("persist.security.adbinput", "1")
+        fresh.props["ro.serialno"] = self.state.props["ro.serialno"]
+        self.state = fresh
+        self.u2_running = False
+        self._shot_cache.clear()
+        self._boot()
+        self.after(downtime, self.replug)
+
+    # ----------------------------------------------------------------- time
+    def after(self, seconds: float, fn: Callable[[], None]) -> None:
+        self._timers.append(Timer(self.clock() + seconds, fn))
+
+    def tick(self) -> None:
+        """Fire due timers and time-based faults. Cheap; called on every read."""
+        now = self.clock()
+        if self._timers:
+            due = [t for t in self._timers if t.due <= now]
+            if due:
+                self._timers = [t for t in self._timers if t.due > now]
+                for t in sorted(due, key=lambda t: t.due):
+                    t.fn()
+                self.changed()
+        if self.faults.disconnect_after and not self._disconnect_fired and now - self.started >= self.faults.disconnect_after:
+            self._disconnect_fired = True
+            self.unplug()
+
+    def changed(self) -> None:
+        self.version += 1
+        self._windows_cache = None
+
+    # ----------------------------------------------------------------- screens
+    @property
+    def top(self) -> Screen:
+        return self.stack[-1]
+
+    def push(self, screen: Screen) -> None:
+        self.stack.append(screen)
+        self.changed()
+
+    def pop(self) -> None:
+        if len(self.stack) > 1:
+            self.stack.pop()
+            self.top.on_resume()
+        self.changed()
+
+    def replace_top(self, screen: Screen) -> None:
+        self.stack[-1] = screen
+        self.changed()
+
+    def go_home(self) -> None:
+        from .screens import home_screen
+
+        self.stack = [home_screen(self)]
+        self.changed()
+
+    def current_screen_name(self) -> str:
+        if not self.state.screen_on:
+            return "screen_off"
+        if self.state.locked:
+            return "lockscreen"
+        if self.popup is not None:
+            return self.popup.name
+        return self.top.current_name
+
+    def focus(self) -> tuple[str, str]:
+        """(package, activity) of the focused window, as ``dumpsys window`` reports it."""
+        self.tick()
+        if self.state.locked or not self.state.screen_on:
+            return "com.android.systemui", "NotificationShade"
+        screen = self.top
+        return screen.package, screen.activity
+
+    def windows(self) -> list[Node]:
+        """The window roots on screen now (status bar first, topmost last)."""
+        self.tick()
+        if self._frozen is not None:
+            frozen, until = self._frozen
+            if self.clock() < until:
+                return frozen
+            self._frozen = None
+        if self._windows_cache is not None and self._windows_cache[0] == self.version:
+            return self._windows_cache[1]
+        owners: dict[int, object] = {}
+        wins = [status_bar(time.strftime("%H:%M", time.localtime(self.wall_clock())), self.state.battery)]
+        if not self.state.screen_on:
+            wins = []
+        elif self.state.locked:
+            from .screens import lockscreen_window
+
+            wins.append(lockscreen_window(self))
+        else:
+            screen = self.top
+            win = screen.build()
+            wins.append(win)
+            self._own(win, screen, owners)
+            if screen.dialog is not None:
+                dw = screen.dialog.build()
+                wins.append(dw)
+                self._own(dw, screen.dialog, owners)
+            if self.popup is not None:
+                pw = self.popup.build()
+                wins.append(pw)
+                self._own(pw, self.popup, owners)
+        self._owners = owners
+        self._windows_cache = (self.version, wins)
+        name = self.current_screen_name()
+        if self.faults.disconnect_on_screen == name and not self._disconnect_fired:
+            self._disconnect_fired = True
+            self.after(0.05, self.unplug)
+        return wins
+
+    @staticmethod
+    def _own(win: Node, owner: object, owners: dict[int, object]) -> None:
+        for node in win.walk():
+            if node.action is not None:
+                owners[id(node)] = owner
+
+    def hierarchy_xml(self) -> str:
+        return hierarchy_xml(self.windows())
+
+    def screenshot(self, fmt: str = "png", quality: int = 80, scale: float = 1.0) -> bytes:
+        """PNG or JPEG bytes of the current frame, rendered from the same tree as the dump."""
+        from .render import encode, render
+
+        wins = self.windows()
+        self.screenshots_taken += 1
+        black = bool(self.faults.black_frame_from) and self.screenshots_taken >= self.faults.black_frame_from
+        black = black or not self.state.screen_on
+        key = (id(wins), self.version, fmt, quality, scale, black)
+        cached = self._shot_cache.get(key)
+        if cached is None:
+            image = render(wins, SCREEN_W, SCREEN_H, black=black)
+            cached = encode(image, fmt, quality=quality, scale=scale)
+            if len(self._shot_cache) > 16:
+                self._shot_cache.clear()
+            self._shot_cache[key] = cached
+        return cached
+
+    # ----------------------------------------------------------------- input
+    def check_input(self) -> None:
+        """Count the injection attempt and refuse it the way MIUI does when the gate is off."""
+        self.input_events += 1
+        if self.state.props.get("persist.security.adbinput", "0") != "1":
+            raise InputRefused()
+
+    def _before_action(self) -> list[Node]:
+        return self.windows()
+
+    def _after_action(self, before: list[Node], version: int) -> None:
+        if self.version != version:
+            self.actions += 1
+            self._maybe_popup()
+            if self.faults.slow_seconds:
+                self._frozen = (before, self.clock() + self.faults.slow_seconds)
+
+    def _maybe_popup(self) -> None:
+        from .screens import CloudPromoPopup, UpdatePopup
+
+        f = self.faults
+        if self.popup is not None or self.state.locked:
+            return
+        if f.popup_every and self.actions % f.popup_every == 0:
+            self.popup = CloudPromoPopup(self.top)
+            self.changed()
+        elif f.update_every and self.actions % f.update_every == 0:
+            self.popup = UpdatePopup(self.top)
+            self.changed()
+
+    def tap(self, x: float, y: float) -> bool:
+        self.check_input()
+        before = self._before_action()
+        version = self.version
+        if self._frozen is not None:
+            return True  # the touch lands on a screen that is still animating: nothing happens
+        node = hit_test(before, x, y)
+        if node is not None and node.action is not None and node.enabled:
+            self.dispatch(node)
+        elif self.state.locked:
+            pass
+        self._after_action(before, version)
+        return True
+
+    def dispatch(self, node: Node) -> None:
+        owner = self._owners.get(id(node))
+        action = node.action or ""
+        if action == "back":
+            self.back()
+            return
+        if isinstance(owner, (Screen, Dialog)):
+            owner.on_action(action, node)
+        self.changed()
+
+    def long_tap(self, x: float, y: float, ms: int = 500) -> bool:
+        return self.tap(x, y)
+
+    def swipe(self, x1: float, y1: float, x2: float, y2: float, steps: int = 10) -> bool:
+        self.check_input()
+        before = self._before_action()
+        version = self.version
+        if self.state.locked:
+            if y1 - y2 > 300:
+                self.state.locked = False
+                self.changed()
+        else:
+            self.scroll_at(x1, y1, int(y1 - y2))
+        self._after_action(before, version)
+        return True
+
+    def scroll_at(self, x: float, y: float, delta: int) -> bool:
+        """Scroll the scrollable list under (x, y) by ``delta`` pixels; False at the end."""
+        for win in reversed(self.windows()):
+            if not win.contains(x, y):
+                continue
+            for node in win.walk():
+                if node.scrollable and node.contains(x, y) and node.rid:
+                    return self.scroll_list(node.rid, delta)
+            return False
+        return False
+
+    def scroll_list(self, rid: str, delta: int) -> bool:
+        screen = self.top
+        old = screen.scroll.get(rid, 0)
+        limit = screen.max_scroll.get(rid, 0)
+        new = max(0, min(limit, old + delta))
+        if new == old:
+            return False
+        screen.scroll[rid] = new
+        self.changed()
+        return True
+
+    def press_key(self, key: str | int) -> bool:
+        """Press a key by uiautomator2 name or Android keycode; False for an unknown name."""
+        self.check_input()
+        if isinstance(key, str):
+            code = KEYCODES.get(key.lower())
+            if code is None:
+                if key.isdigit():
+                    code = int(key)
+                elif key.upper().startswith("KEYCODE_"):
+                    code = KEYCODES.get(key[8:].lower())
+                if code is None:
+                    return False
+        else:
+            code = key
+        before = self._before_action()
+        version = self.version
+        if code == 4:
+            self.back()
+        elif code == 3:
+            if not self.state.locked:
+                self.go_home()
+        elif code in (26, 223):
+            if code == 26 and not self.state.screen_on:
+                self.wake()
+            else:
+                self.sleep()
+        elif code == 224:
+            self.wake()
+        elif code == 82 and self.state.locked:
+            self.state.locked = False
+            self.changed()
+        self._after_action(before, version)
+        return True
+
+    def back(self) -> None:
+        if self.state.locked:
+            return
+        if self.popup is not None:
+            self.popup = None
+        elif not self.top.on_back():
+            if len(self.stack) > 1:
+                self.pop()
+        self.changed()
+
+    def wake(self) -> None:
+        if not self.state.screen_on:
+            self.state.screen_on = True
+            self.changed()
+
+    def sleep(self) -> None:
+        self.state.screen_on = False
+        self.state.locked = True
+        self.changed()
+
+    def focused_edit(self) -> Node | None:
+        for win in reversed(self.windows()):
+            for node in win.walk():
+                if node.focused and node.cls.endswith("EditText"):
+                    return node
+        return None
+
+    def input_text(self, text: str) -> bool:
+        """Type into the focused edit field (``input text``, paste). False when nothing has focus."""
+        self.check_input()
+        node = self.focused_edit()
+        if node is None:
+            return False
+        return self.set_text(node, text, append=True)
+
+    def set_text(self, node: Node, text: str, append: bool = False) -> bool:
+        owner = self._owners.get(id(node))
+        if not isinstance(owner, (Screen, Dialog)) or node.action is None:
+            return False
+        current = "" if node.text == node.hint else node.text
+        owner.on_text(node.action, (getattr(owner, "typed", {}).get(node.action, current) + text) if append else text)
+        self.changed()
+        return True
+
+    # ----------------------------------------------------------------- apps
+    def start_activity(self, component: str | None = None, action: str | None = None,
+                       extras: dict[str, str] | None = None, package: str | None = None) -> tuple[bool, str]:
+        """``am start``: returns (ok, message) with the message a phone prints on failure."""
+        from .screens import resolve_intent
+
+        screen, message = resolve_intent(self, component=component, action=action, extras=extras or {}, package=package)
+        if screen is None:
+            return False, message
+        if self.state.locked:
+            return True, message
+        before = self.windows()
+        self.push(screen)
+        if self.faults.slow_seconds:
+            self._frozen = (before, self.clock() + self.faults.slow_seconds)
+        return True, message
+
+    def launch_app(self, package: str) -> bool:
+        ok, _ = self.start_activity(package=package)
+        return ok
+
+    def force_stop(self, package: str) -> None:
+        kept = [s for s in self.stack if s.package != package]
+        if not kept:
+            from .screens import home_screen
+
+            kept = [home_screen(self)]
+        if kept != self.stack:
+            self.stack = kept
+            self.top.on_resume()
+            self.changed()
+
+    def toast(self, message: str) -> None:
+        self.last_toast = message
+
+    # ----------------------------------------------------------------- uiautomator2 server
+    def u2_call(self) -> bool:
+        """Count one JSON-RPC call; False when the server has just crashed (the u2crash fault)."""
+        if not self.u2_running:
+            return False
+        self.u2_calls += 1
+        limit = self.faults.u2_crash_after
+        if limit and not self._u2_crashed and self.u2_calls >= limit:
+            self._u2_crashed = True
+            self.u2_running = False
+            self._emit("u2crash")
+            return False
+        return True
+
+    def device_info(self) -> dict:
+        pkg, _ = self.focus()
+        return {
+            "currentPackageName": pkg,
+            "displayWidth": SCREEN_W,
+            "displayHeight": SCREEN_H,
+            "displayRotation": 0,
+            "displaySizeDpX": 393,
+            "displaySizeDpY": 873,
+            "productName": self.state.props.get("ro.product.name", ""),
+            "naturalOrientation": True,
+            "screenOn": self.state.screen_on,
+            "sdkInt": int(self.state.props.get("ro.build.version.sdk", "33")),
+        }
+
+    def banner(self) -> str:
+        p = self.state.props
+        return (f"device::ro.product.name={p['ro.product.name']};ro.product.model={p['ro.product.model']};"
+                f"ro.product.device={p['ro.product.device']};")
