@@ -1,0 +1,230 @@
+"""Checks that a screenshot is a real frame, how much two frames differ, and annotations for humans.
+
+A step passes only when the hierarchy shows the expected screen AND the screenshot proves it
+(DESIGN.md, "Verification of a screen transition"). Screenshot paths fail quietly: adbutils hands back
+a black image, a screen that is off or a secure window comes out as one flat colour, a capture of the
+wrong display has the wrong size. These functions catch that, cheaply enough to run after every action:
+every statistic is taken over a grey copy reduced to about 135x300 (Image.reduce is a box filter in C,
+about 2 ms for a 1080x2400 frame), never over the full frame.
+
+Everything here is a pure function over PIL images or bytes; saving files is the caller's business.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat, UnidentifiedImageError
+
+from miui_automator.errors import VerificationFailed
+
+SAMPLE_SIZE = (135, 300)  # statistics are taken over a copy about this big
+BLANK_STDDEV = 2.0  # grey standard deviation below this: one flat colour
+BLACK_MEAN = 8.0  # grey mean below this, with next to nothing drawn on it: a black capture
+BLACK_STDDEV = 8.0  # a dark-mode screen with text on it stays above this and is not "black"
+DIFF_TOLERANCE = 12  # grey levels a sample pixel may move (JPEG noise, anti-aliasing) and still count as unchanged
+DIFF_THRESHOLD = 0.002  # share of changed sample pixels that makes two frames "different"
+_CHANGED = [0] * (DIFF_TOLERANCE + 1) + [255] * (255 - DIFF_TOLERANCE)  # grey difference -> changed (255) or not
+THUMB_WIDTH = 216
+THUMB_QUALITY = 70
+
+RED = (229, 28, 35)
+WHITE = (255, 255, 255)
+CAPTION_BG = (24, 24, 27)
+_DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
+_CJK_FILE = "NotoSansCJK-VF.otf.ttc"
+_CJK_SC_INDEX = 2  # Noto Sans CJK collection order: JP, KR, SC, TC, HK
+
+Point = tuple[int, int]
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """Verdict on one screenshot; ``reason`` says why it failed (empty when ``ok``)."""
+
+    ok: bool
+    reason: str
+    size: tuple[int, int]
+    mean: float
+    stddev: float
+    distinct_colours: int
+
+
+def decode_frame(data: bytes) -> Image.Image:
+    """PNG or JPEG bytes as a fully loaded RGB image; a capture that does not decode fails verification."""
+    if not data:
+        raise VerificationFailed("screenshot does not decode: no bytes", size=0)
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise VerificationFailed(f"screenshot does not decode: {exc}", size=len(data)) from exc
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def _sample(img: Image.Image) -> Image.Image:
+    """A copy reduced by an integer factor to about SAMPLE_SIZE (box-averaged, so thin text still counts)."""
+    factor = max(1, min(img.width // SAMPLE_SIZE[0], img.height // SAMPLE_SIZE[1]))
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+    return img.reduce(factor) if factor > 1 else img.copy()
+
+
+def check_frame(img: Image.Image, expected_size: tuple[int, int] | None) -> FrameCheck:
+    """Is ``img`` a real frame: the window's size, not black, not one flat colour?"""
+    small = _sample(img)
+    colours = small.getcolors(small.width * small.height)
+    distinct = len(colours) if colours is not None else small.width * small.height
+    stat = ImageStat.Stat(small.convert("L"))
+    mean, stddev = stat.mean[0], stat.stddev[0]
+    reason = ""
+    if expected_size is not None and tuple(img.size) != tuple(expected_size):
+        reason = f"screenshot is {img.width}x{img.height}, the window is {expected_size[0]}x{expected_size[1]}"
+    elif mean < BLACK_MEAN and stddev < BLACK_STDDEV:
+        reason = f"screenshot is black (mean grey {mean:.1f})"
+    elif stddev < BLANK_STDDEV:
+        reason = f"screenshot is blank: one flat colour (grey stddev {stddev:.2f}, mean {mean:.0f})"
+    return FrameCheck(not reason, reason, (img.width, img.height), round(mean, 2), round(stddev, 2), distinct)
+
+
+def frame_difference(a: Image.Image, b: Image.Image) -> float:
+    """Share (0..1) of sample pixels whose grey level moved by more than DIFF_TOLERANCE.
+
+    Frames of different sizes are entirely different (1.0): a rotation or a different display is a change.
+    """
+    if a.size != b.size:
+        return 1.0
+    sa, sb = _sample(a).convert("L"), _sample(b).convert("L")
+    changed = ImageChops.difference(sa, sb).point(_CHANGED)
+    return changed.histogram()[255] / (sa.width * sa.height)
+
+
+def frames_differ(a: Image.Image, b: Image.Image, threshold: float = DIFF_THRESHOLD) -> bool:
+    """Did the screen visibly change? (A status-bar clock tick stays below the default threshold.)"""
+    return frame_difference(a, b) > threshold
+
+
+def _needs_cjk(text: str) -> bool:
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
+@lru_cache(maxsize=8)
+def _font(size: int, cjk: bool) -> Font:
+    """A legible face: Noto Sans CJK for Chinese labels (from the manimgx-fonts-cjk package), else DejaVu Sans
+    Bold, else Pillow's built-in scalable font — never a crash for lack of a font file."""
+    if cjk:
+        try:
+            import manimgx_fonts_cjk
+
+            path = os.path.join(os.path.dirname(manimgx_fonts_cjk.__file__), _CJK_FILE)
+            face = ImageFont.truetype(path, size, index=_CJK_SC_INDEX)
+            face.set_variation_by_name("Bold")  # the variable font's default instance is Thin
+            return face
+        except (ImportError, OSError, ValueError):
+            pass
+    try:
+        return ImageFont.truetype(os.path.join(_DEJAVU_DIR, "DejaVuSans-Bold.ttf"), size)
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def _wrap(text: str, face: Font, width: int) -> list[str]:
+    """Greedy line breaking at spaces (and between CJK characters)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for ch in paragraph:
+            candidate = current + ch
+            if face.getlength(candidate) <= width or not current:
+                current = candidate
+                continue
+            cut = current.rfind(" ")
+            if cut > 0 and not _needs_cjk(ch):
+                lines.append(current[:cut])
+                current = current[cut + 1:] + ch
+            else:
+                lines.append(current.rstrip())
+                current = ch.lstrip()
+        lines.append(current)
+    return lines
+
+
+def _ring(draw: ImageDraw.ImageDraw, centre: Point, radius: int, width: int) -> None:
+    """A red ring with a white halo, so it shows on red, white and dark backgrounds alike."""
+    x, y = centre
+    halo = radius + width // 2 + 2
+    draw.ellipse((x - halo, y - halo, x + halo, y + halo), outline=WHITE, width=width + 4)
+    draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=RED, width=width)
+
+
+def _dot(draw: ImageDraw.ImageDraw, centre: Point, radius: int) -> None:
+    x, y = centre
+    draw.ellipse((x - radius - 3, y - radius - 3, x + radius + 3, y + radius + 3), fill=WHITE)
+    draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=RED)
+
+
+def _arrow(draw: ImageDraw.ImageDraw, start: Point, end: Point, width: int) -> None:
+    """A line from ``start`` to ``end`` with a filled head at ``end``, white-edged like the ring."""
+    (x1, y1), (x2, y2) = start, end
+    angle = math.atan2(y2 - y1, x2 - x1)
+    head = width * 4.5
+    spread = math.radians(28)
+    left = (x2 - head * math.cos(angle - spread), y2 - head * math.sin(angle - spread))
+    right = (x2 - head * math.cos(angle + spread), y2 - head * math.sin(angle + spread))
+    neck = (x2 - head * 0.8 * math.cos(angle), y2 - head * 0.8 * math.sin(angle))
+    for colour, extra in ((WHITE, 6), (RED, 0)):
+        draw.line((start, neck), fill=colour, width=width + extra)
+        draw.polygon((end, left, right), fill=colour, outline=colour, width=extra // 2 or 1)
+    _dot(draw, start, width + 2)
+
+
+def annotate(
+    img: Image.Image,
+    *,
+    tap: Point | None = None,
+    swipe: tuple[Point, Point] | None = None,
+    label: str | None = None,
+) -> Image.Image:
+    """A copy of ``img`` showing what the runner did: a ring and dot at the tap, an arrow along the swipe,
+    and the label in a caption strip added *below* the frame, so the evidence itself stays uncovered."""
+    out = img.convert("RGB") if img.mode != "RGB" else img.copy()
+    scale = max(out.width, 1) / 1080
+    line = max(3, round(10 * scale))
+    draw = ImageDraw.Draw(out)
+    if swipe is not None:
+        (x1, y1), (x2, y2) = swipe
+        _arrow(draw, (int(x1), int(y1)), (int(x2), int(y2)), line)
+    if tap is not None:
+        centre = (int(tap[0]), int(tap[1]))
+        _ring(draw, centre, max(12, round(56 * scale)), line)
+        _dot(draw, centre, max(4, round(14 * scale)))
+    if not label:
+        return out
+    face = _font(max(12, round(40 * scale)), _needs_cjk(label))
+    pad = max(6, round(24 * scale))
+    lines = _wrap(label, face, out.width - 2 * pad)
+    ascent, descent = face.getmetrics() if isinstance(face, ImageFont.FreeTypeFont) else (face.size, 4)
+    line_h = ascent + descent + max(2, round(6 * scale))
+    strip_h = 2 * pad + line_h * len(lines)
+    framed = Image.new("RGB", (out.width, out.height + strip_h), CAPTION_BG)
+    framed.paste(out, (0, 0))
+    caption = ImageDraw.Draw(framed)
+    caption.rectangle((0, out.height, out.width, out.height + max(2, line // 2)), fill=RED)
+    for i, text in enumerate(lines):
+        caption.text((pad, out.height + pad + i * line_h), text, fill=WHITE, font=face)
+    return framed
+
+
+def thumbnail(img: Image.Image, width: int = THUMB_WIDTH) -> bytes:
+    """A small JPEG of ``img`` ``width`` px wide (aspect kept), for embedding in report timelines."""
+    rgb = img.convert("RGB") if img.mode != "RGB" else img
+    height = max(1, round(rgb.height * width / max(rgb.width, 1)))
+    small = rgb.reduce(max(1, rgb.width // (width * 2))).resize((width, height), Image.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=THUMB_QUALITY, optimize=True)
+    return buf.getvalue()
