@@ -101,7 +101,8 @@ def _alternatives(value: str | Iterable[str]) -> tuple[str, ...]:
 class Hierarchy:
     """A parsed dump: window roots, every node in document order, and look-ups over them."""
 
-    def __init__(self, roots: tuple[HNode, ...], nodes: tuple[HNode, ...], rotation: int = 0) -> None:
+    def __init__(self, roots: tuple[HNode, ...], nodes: tuple[HNode, ...], rotation: int = 0, source: str = "") -> None:
+        self.source = source  # the XML as dumped, kept so a failed step can save what was seen
         self.roots = roots
         self.nodes = nodes
         self.rotation = rotation
@@ -348,4 +349,4 @@ def parse_hierarchy(xml: str | bytes) -> Hierarchy:
         rotation = int(root.get("rotation", "0"))
     except ValueError:
         rotation = 0
-    return Hierarchy(roots, tuple(flat), rotation)  # type: ignore[arg-type]
+    return Hierarchy(roots, tuple(flat), rotation, data.decode("utf-8", "replace"))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The command line: a thin layer over the library; errors map to exit codes in main.py only."""

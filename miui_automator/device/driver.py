@@ -1,0 +1,62 @@
+"""The narrow Driver protocol: all the flow engine knows of a phone.
+
+A real phone (``AndroidDevice`` over adbutils + uiautomator2) and a recording fake in unit
+tests both satisfy it, so the engine is tested without sockets and runs unchanged on a
+real phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Protocol, runtime_checkable
+
+from PIL import Image
+
+from .hierarchy import Hierarchy
+from .info import DeviceInfo
+
+
+@dataclass(frozen=True)
+class ShellOutput:
+    command: str
+    output: str
+    exit_code: int
+
+
+@runtime_checkable
+class Driver(Protocol):
+    serial: str
+
+    def info(self) -> DeviceInfo:
+        """Identity and state, read fresh from the phone."""
+
+    def hierarchy(self) -> Hierarchy:
+        """The UI hierarchy now."""
+
+    def screenshot(self) -> Image.Image:
+        """The frame now, never a silent black fallback."""
+
+    def window_size(self) -> tuple[int, int]:
+        """Screen size in pixels for the current rotation."""
+
+    def tap(self, x: int, y: int) -> None: ...
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_s: float = 0.2) -> None: ...
+
+    def press(self, key: str) -> None:
+        """back, home, enter, recent, ..."""
+
+    def type_text(self, text: str, *, x: int | None = None, y: int | None = None) -> None:
+        """Type into the focused field (or the field at x, y) through uiautomator2, never `input text`."""
+
+    def shell(self, command: str, timeout_s: float = 30.0) -> ShellOutput: ...
+
+    def start(self, *, component: str | None = None, action: str | None = None,
+              extras: Mapping[str, str] | None = None, package: str | None = None) -> None:
+        """Open an activity by component, intent action (with string extras) or app package."""
+
+    def current_app(self) -> tuple[str, str]:
+        """(package, activity) in focus."""
+
+    def restart_automation(self) -> None:
+        """Restart the on-device uiautomator2 server (after it died)."""

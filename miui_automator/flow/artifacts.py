@@ -1,0 +1,89 @@
+"""The listener that turns engine events into a run folder: screenshots (plain and annotated with
+the tap point or swipe path), saved hierarchies of failures, and ``events.jsonl`` records.
+
+It is the only part of running a flow that touches the filesystem (DESIGN principle 3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping
+
+from ..errors import MiuiAutomatorError
+from ..report.events import EventWriter
+from ..vision.frames import annotate
+from .engine import BaseListener, Observation
+
+SCREENS = "screens"
+
+
+class ArtifactListener(BaseListener):
+    """Writes what the engine reports into ``run_dir``; ``device`` is the DeviceInfo dict."""
+
+    def __init__(self, run_dir: Path, writer: EventWriter, device: Mapping | None = None,
+                 on_step: Callable[[str, str, str], None] | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        (self.run_dir / SCREENS).mkdir(parents=True, exist_ok=True)
+        self.writer = writer
+        self.device = dict(device or {})
+        self.on_step = on_step  # progress display hook: (step_id, status, description)
+
+    def _save(self, step_id: str, kind: str, obs: Observation) -> tuple[str | None, str | None]:
+        if obs.screenshot is None:
+            return None, None
+        stem = f"{SCREENS}/{step_id.replace('.', '_')}-{kind}"
+        plain = f"{stem}.png"
+        obs.screenshot.save(self.run_dir / plain)
+        marked = None
+        if obs.tap is not None or obs.swipe is not None:
+            marked = f"{stem}-annotated.png"
+            annotate(obs.screenshot, tap=obs.tap, swipe=obs.swipe, label=f"step {step_id}").save(self.run_dir / marked)
+        self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind,
+                          tap=list(obs.tap) if obs.tap else None,
+                          swipe=[list(p) for p in obs.swipe] if obs.swipe else None)
+        return plain, marked
+
+    def run_start(self, flow, params) -> None:
+        masked = {k: v for k, v in params.items()}
+        for p in flow.params:
+            if p.secret:
+                masked[p.name] = "***"
+        self.writer.write("run_start", flow=flow.name, description=flow.description, destructive=flow.destructive,
+                          device=self.device, params=masked, out_dir=str(self.run_dir))
+
+    def step_start(self, step_id, step) -> None:
+        self.writer.write("step_start", step=step_id, kind=step.kind, description=step.describe(), line=step.line)
+        if self.on_step:
+            self.on_step(step_id, "running", step.describe())
+
+    def step_done(self, step_id, step, obs, duration_s, note) -> None:
+        if obs is not None and step.kind != "screenshot":  # a screenshot step saved its evidence already
+            self._save(step_id, "after", obs)
+        self.writer.write("step_done", step=step_id, duration_s=round(duration_s, 3),
+                          screen=obs.screen if obs is not None else None, note=note)
+        if self.on_step:
+            self.on_step(step_id, "done", step.describe())
+
+    def step_failed(self, step_id, step, error: MiuiAutomatorError, obs, duration_s) -> None:
+        shot = xml = None
+        if obs is not None:
+            shot, _ = self._save(step_id, "failed", obs)
+            xml = f"{SCREENS}/{step_id.replace('.', '_')}-failed.xml"
+            (self.run_dir / xml).write_text(obs.hierarchy.source or "", encoding="utf-8")
+        self.writer.write("step_failed", step=step_id, duration_s=round(duration_s, 3), error=str(error),
+                          screen_seen=obs.screen if obs is not None else None, hierarchy_path=xml, screenshot_path=shot)
+        if self.on_step:
+            self.on_step(step_id, "failed", str(error))
+
+    def evidence(self, step_id, name, obs) -> None:
+        self._save(step_id, f"evidence-{name}", obs)
+
+    def popup_dismissed(self, step_id, popup, obs) -> None:
+        self.writer.write("popup_dismissed", step=step_id, popup=popup, action=f"tap {obs.tap}")
+        self._save(step_id, f"popup-{popup}", obs)
+
+    def log(self, level, message) -> None:
+        self.writer.write("log", level=level, message=message)
+
+    def run_end(self, outcome, exit_code, duration_s, error) -> None:
+        self.writer.write("run_end", outcome=outcome, exit_code=exit_code, duration_s=round(duration_s, 3), summary=error or outcome)

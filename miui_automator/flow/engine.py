@@ -1,0 +1,516 @@
+"""The flow engine: runs a parsed :class:`Flow` on a :class:`Driver`, proving every transition.
+
+The engine reports and listeners act (DESIGN principle 3): it knows no filesystem; screenshots,
+reports and the ledger are written by listeners on its step events. Time comes from one
+injectable clock and every wait is bounded (principle 4).
+
+Transition verification: after each action the engine waits for the hierarchy to change (when a
+change is expected) and settle (two equal reads in a row), identifies the screen, takes a
+screenshot and checks it is a real frame that differs from the previous one. A tap that changed
+nothing, an unexpected screen or a black frame fails the step with what was seen attached.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Protocol
+
+from PIL import Image
+
+from ..device.driver import Driver
+from ..device.hierarchy import HNode, Hierarchy
+from ..errors import DeviceError, MiuiAutomatorError, StepFailed, VerificationFailed
+from ..screens.catalogue import Catalogue, Identification
+from ..vision.frames import check_frame, frames_differ
+from . import waits
+from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, Item, OpenStep, PressStep,
+                    RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TypeStep,
+                    WaitAction, WaitForStep, WhenStep, resolve)
+
+
+@dataclass
+class Observation:
+    """What the phone showed at one moment: the evidence a step leaves behind."""
+
+    hierarchy: Hierarchy
+    ident: Identification
+    screenshot: Image.Image | None = None
+    tap: tuple[int, int] | None = None
+    swipe: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+    @property
+    def screen(self) -> str:
+        return self.ident.name
+
+
+class Listener(Protocol):
+    """Hooks the engine calls; every method is optional (see :class:`BaseListener`)."""
+
+    def run_start(self, flow: Flow, params: Mapping[str, str]) -> None: ...
+
+    def step_start(self, step_id: str, step: Step) -> None: ...
+
+    def step_done(self, step_id: str, step: Step, obs: Observation | None, duration_s: float, note: str) -> None: ...
+
+    def step_failed(self, step_id: str, step: Step, error: MiuiAutomatorError, obs: Observation | None,
+                    duration_s: float) -> None: ...
+
+    def evidence(self, step_id: str, name: str, obs: Observation) -> None: ...
+
+    def popup_dismissed(self, step_id: str, popup: str, obs: Observation) -> None: ...
+
+    def log(self, level: str, message: str) -> None: ...
+
+    def run_end(self, outcome: str, exit_code: int, duration_s: float, error: str) -> None: ...
+
+
+class BaseListener:
+    """No-op implementations, so listeners override only what they need."""
+
+    def run_start(self, flow, params): ...
+    def step_start(self, step_id, step): ...
+    def step_done(self, step_id, step, obs, duration_s, note): ...
+    def step_failed(self, step_id, step, error, obs, duration_s): ...
+    def evidence(self, step_id, name, obs): ...
+    def popup_dismissed(self, step_id, popup, obs): ...
+    def log(self, level, message): ...
+    def run_end(self, outcome, exit_code, duration_s, error): ...
+
+
+@dataclass
+class RunResult:
+    outcome: str  # passed | failed | error | interrupted
+    exit_code: int
+    error: str = ""
+    duration_s: float = 0.0
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+class _StepError(Exception):
+    """Carries the observation of a failure up to the step boundary."""
+
+    def __init__(self, error: MiuiAutomatorError, obs: Observation | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.obs = obs
+
+
+class Engine:
+    """Runs flows on one phone."""
+
+    def __init__(self, driver: Driver, catalogue: Catalogue, *, clock: waits.Clock | None = None,
+                 listeners: list | None = None, variant: str | None = None, verify: bool = True,
+                 settle_timeout_s: float = waits.SETTLE_TIMEOUT_S) -> None:
+        self.driver = driver
+        self.catalogue = catalogue
+        self.clock = clock or waits.SystemClock()
+        self.listeners = list(listeners or [])
+        self.variant = variant
+        self.verify = verify
+        self.settle_timeout_s = settle_timeout_s
+        self._last: Observation | None = None
+        self._size: tuple[int, int] | None = None
+
+    # ================================================================ public
+    def run(self, flow: Flow, params: Mapping[str, str], secrets: Mapping[str, str]) -> RunResult:
+        """Run ``flow``. ``params`` are plain values; ``secrets`` never leave the engine except typed."""
+        started = self.clock.now()
+        self._secrets = dict(secrets)
+        self._emit("run_start", flow, {k: v for k, v in params.items()})
+        variables = dict(params)
+        try:
+            self._steps(flow.steps, "", variables, self._secrets)
+        except _StepError as failure:
+            err = failure.error
+            outcome = "error" if isinstance(err, DeviceError) else "failed"
+            result = RunResult(outcome, err.exit_code, str(err), self.clock.now() - started, variables)
+        except KeyboardInterrupt:
+            result = RunResult("interrupted", 130, "interrupted", self.clock.now() - started, variables)
+            self._emit("run_end", result.outcome, result.exit_code, result.duration_s, result.error)
+            raise
+        else:
+            result = RunResult("passed", 0, "", self.clock.now() - started, variables)
+        self._emit("run_end", result.outcome, result.exit_code, result.duration_s, result.error)
+        return result
+
+    def observe(self, screenshot: bool = False) -> Observation:
+        h = self.driver.hierarchy()
+        obs = Observation(h, self.catalogue.identify(h, self.variant))
+        if screenshot:
+            obs.screenshot = self.driver.screenshot()
+        return obs
+
+    # ================================================================ plumbing
+    def _emit(self, event: str, *args) -> None:
+        for listener in self.listeners:
+            getattr(listener, event, lambda *a: None)(*args)
+
+    def _steps(self, steps, prefix: str, variables: dict[str, str], secrets: Mapping[str, str]) -> None:
+        for i, step in enumerate(steps, 1):
+            self._step(step, f"{prefix}{i}", variables, secrets)
+
+    def _step(self, step: Step, step_id: str, variables: dict[str, str], secrets: Mapping[str, str]) -> None:
+        self._emit("step_start", step_id, step)
+        started = self.clock.now()
+        restarts = 0
+        while True:
+            try:
+                obs, note = self._execute(step, step_id, variables, secrets)
+                break
+            except _StepError as failure:
+                if isinstance(failure.error, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP \
+                        and self._automation_recovered(failure.error):
+                    restarts += 1
+                    self._emit("log", "warning", f"step {step_id}: uiautomator2 restarted after: {failure.error}")
+                    continue
+                self._emit("step_failed", step_id, step, failure.error, failure.obs, self.clock.now() - started)
+                if step.optional:
+                    self._emit("log", "warning", f"optional step {step_id} failed: {failure.error}")
+                    return
+                raise
+            except MiuiAutomatorError as err:
+                failure = _StepError(err, self._safe_observation())
+                if isinstance(err, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP and self._automation_recovered(err):
+                    restarts += 1
+                    self._emit("log", "warning", f"step {step_id}: uiautomator2 restarted after: {err}")
+                    continue
+                self._emit("step_failed", step_id, step, err, failure.obs, self.clock.now() - started)
+                if step.optional:
+                    self._emit("log", "warning", f"optional step {step_id} failed: {err}")
+                    return
+                raise failure from None
+        self._emit("step_done", step_id, step, obs, self.clock.now() - started, note)
+
+    def _automation_recovered(self, err: DeviceError) -> bool:
+        """A uiautomator2 server that died is restarted once; a phone that is gone is not."""
+        try:
+            self.driver.restart_automation()
+            self.driver.hierarchy()
+        except MiuiAutomatorError:
+            return False
+        return True
+
+    def _safe_observation(self) -> Observation | None:
+        try:
+            return self.observe(screenshot=True)
+        except MiuiAutomatorError:
+            return self._last
+
+    def _fail(self, message: str, obs: Observation | None, cls=StepFailed, **data) -> _StepError:
+        if obs is not None:
+            message = f"{message} (screen seen: {obs.screen}; {obs.ident.seen})" if obs.screen != "unknown" or obs.ident.seen \
+                else message
+        return _StepError(cls(message, **data), obs)
+
+    def _window_size(self) -> tuple[int, int]:
+        if self._size is None:
+            self._size = self.driver.window_size()
+        return self._size
+
+    # ================================================================ observation helpers
+    def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float) -> Observation:
+        """Wait (bounded) for a change if one is expected, then for two equal reads in a row."""
+        deadline = self.clock.now() + timeout_s
+        obs = self.observe()
+        if expect_change and before_fp is not None:
+            while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < deadline:
+                self.clock.sleep(waits.POLL_INTERVAL_S)
+                obs = self.observe()
+        settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)
+        while True:
+            self.clock.sleep(waits.POLL_INTERVAL_S)
+            nxt = self.observe()
+            if nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint() or self.clock.now() >= settle_deadline:
+                return nxt
+            obs = nxt
+
+    def _current(self) -> Observation:
+        obs = self.observe()
+        self._last = obs if self._last is None or self._last.hierarchy.fingerprint() != obs.hierarchy.fingerprint() \
+            or self._last.screenshot is None else self._last
+        return obs
+
+    def _dismiss_popups(self, step_id: str) -> Observation:
+        """Close known popups (promo, update prompts) before an action; bounded."""
+        obs = self._current()
+        for _ in range(waits.POPUP_DISMISS_MAX):
+            popup = obs.ident.popup
+            if popup is None or popup.screen is None:
+                return obs
+            node = popup.screen.dismiss_node(obs.hierarchy)
+            if node is None:
+                return obs
+            x, y = node.center
+            before = obs.hierarchy.fingerprint()
+            self.driver.tap(x, y)
+            obs = self._settled(before, True, waits.DEFAULT_STEP_TIMEOUT_S)
+            obs.tap = (x, y)
+            self._emit("popup_dismissed", step_id, popup.name, obs)
+        return obs
+
+    def _find(self, sel: Selector, h: Hierarchy, variables: Mapping[str, str]) -> HNode | None:
+        texts = tuple(resolve(t, variables) for t in sel.text) or None
+        nodes = h.find(id=resolve(sel.id, variables) if sel.id else None, text=texts,
+                       text_matches=sel.text_matches.pattern if sel.text_matches is not None else None,
+                       text_contains=resolve(sel.text_contains, variables) if sel.text_contains else None,
+                       cls=sel.cls, desc=resolve(sel.desc, variables) if sel.desc else None,
+                       package=sel.package)
+        if not nodes:
+            return None
+        if sel.last:
+            return nodes[-1]
+        if sel.index is not None:
+            return nodes[sel.index] if sel.index < len(nodes) else None
+        return nodes[0]
+
+    def _locate(self, sel: Selector, variables, timeout_s: float, scroll: bool, max_swipes: int, step_id: str):
+        """Find the element, scrolling the page if asked; (node, observation) or a failure."""
+        deadline = self.clock.now() + timeout_s
+        obs = self._dismiss_popups(step_id)
+        swipes = 0
+        while True:
+            node = self._find(sel, obs.hierarchy, variables)
+            if node is not None:
+                return node, obs
+            if scroll and swipes < max_swipes:
+                if not self._swipe_up(obs):
+                    scroll = False
+                swipes += 1
+                obs = self._dismiss_popups(step_id)
+                continue
+            if self.clock.now() >= deadline:
+                raise self._fail(f"{sel.describe()} not found", self._with_shot(obs))
+            self.clock.sleep(waits.POLL_INTERVAL_S)
+            obs = self._dismiss_popups(step_id)
+
+    def _swipe_up(self, obs: Observation) -> bool:
+        """Scroll the main list one page; False when the page did not move (end reached)."""
+        scrollables = [n for n in obs.hierarchy.nodes if n.scrollable]
+        w, h = self._window_size()
+        if scrollables:
+            target = max(scrollables, key=lambda n: n.area)
+            l, t, r, b = target.bounds
+            x, y1, y2 = (l + r) // 2, t + (b - t) * 3 // 4, t + (b - t) // 4
+        else:
+            x, y1, y2 = w // 2, h * 3 // 4, h // 4
+        before = obs.hierarchy.fingerprint()
+        self.driver.swipe(x, y1, x, y2, 0.2)
+        after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
+        return after.hierarchy.fingerprint() != before
+
+    def _with_shot(self, obs: Observation) -> Observation:
+        if obs.screenshot is None:
+            try:
+                obs.screenshot = self.driver.screenshot()
+            except MiuiAutomatorError:
+                pass
+        return obs
+
+    # ================================================================ verification
+    def _verify(self, step: Step, before: Observation, action: Callable[[], None], *, expect_change: bool,
+                tap=None, swipe=None) -> Observation:
+        if before.screenshot is None and self.verify:
+            before.screenshot = self.driver.screenshot()
+        before_fp = before.hierarchy.fingerprint()
+        action()
+        timeout = step.timeout
+        after = self._settled(before_fp, expect_change or bool(step.expect), min(timeout, waits.DEFAULT_STEP_TIMEOUT_S))
+        if step.expect:
+            deadline = self.clock.now() + timeout
+            while after.screen not in step.expect and self.clock.now() < deadline:
+                self.clock.sleep(waits.POLL_INTERVAL_S)
+                after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
+        after.tap, after.swipe = tap, swipe
+        if not self.verify:
+            return after
+        after.screenshot = self.driver.screenshot()
+        frame = check_frame(after.screenshot, self._window_size())
+        if not frame.ok:
+            raise self._fail(f"screenshot is not a real frame: {frame.reason}", after, VerificationFailed)
+        if step.expect and after.screen not in step.expect:
+            raise self._fail(f"expected screen {' | '.join(step.expect)}, but the phone shows {after.screen}", after,
+                             VerificationFailed, expected=list(step.expect), seen=after.screen)
+        if expect_change:
+            if after.hierarchy.fingerprint() == before_fp:
+                raise self._fail("the action changed nothing on screen", after, VerificationFailed)
+            if not frames_differ(before.screenshot, after.screenshot):
+                raise self._fail("the hierarchy changed but the screenshot did not", after, VerificationFailed)
+        self._last = after
+        return after
+
+    # ================================================================ step kinds
+    def _execute(self, step: Step, step_id: str, variables: dict[str, str], secrets: Mapping[str, str]):
+        handler = getattr(self, "_do_" + step.kind.replace("-", "_"))
+        return handler(step, step_id, variables, secrets)
+
+    def _do_open(self, step: OpenStep, step_id, variables, secrets):
+        before = self._dismiss_popups(step_id)
+        extras = {k: resolve(str(v), variables) for k, v in step.extras}
+        obs = self._verify(step, before, lambda: self.driver.start(
+            component=step.component, action=step.action, extras=extras, package=step.app), expect_change=False)
+        return obs, ""
+
+    def _do_tap(self, step: TapStep, step_id, variables, secrets):
+        node, before = self._locate(step.selector, variables, step.timeout, step.selector.scroll,
+                                    waits.SCROLL_MAX_SWIPES, step_id)
+        x, y = node.center
+        obs = self._verify(step, before, lambda: self.driver.tap(x, y), expect_change=True, tap=(x, y))
+        return obs, f"tapped {node.text or node.rid or node.cls} at {x},{y}"
+
+    def _do_type(self, step: TypeStep, step_id, variables, secrets):
+        if step.secret is not None:
+            if step.secret not in secrets:
+                raise StepFailed(f"secret {step.secret!r} has no value")
+            value = secrets[step.secret]
+        else:
+            value = resolve(step.text or "", variables)
+        if step.into is not None:
+            node, before = self._locate(step.into, variables, step.timeout, step.into.scroll, waits.SCROLL_MAX_SWIPES, step_id)
+            x, y = node.center
+        else:
+            before, x, y = self._dismiss_popups(step_id), None, None
+        obs = self._verify(step, before, lambda: self.driver.type_text(value, x=x, y=y), expect_change=True,
+                           tap=(x, y) if x is not None else None)
+        return obs, "typed a secret" if step.secret else f"typed {len(value)} characters"
+
+    def _do_scroll_to(self, step: ScrollToStep, step_id, variables, secrets):
+        node, obs = self._locate(step.selector, variables, step.timeout, True, step.max_swipes, step_id)
+        return self._with_shot(obs), f"found {node.text or node.rid}"
+
+    def _do_press(self, step: PressStep, step_id, variables, secrets):
+        before = self._dismiss_popups(step_id)
+        obs = self._verify(step, before, lambda: self.driver.press(step.key), expect_change=step.key in ("back", "home")
+                           and before.screen != "launcher")
+        return obs, ""
+
+    def _do_expect(self, step: ExpectStep, step_id, variables, secrets):
+        obs = waits.wait_for(lambda: self._matching_screen(step.screens, step_id), step.timeout, self.clock)
+        if not obs:
+            seen = self._with_shot(self.observe())
+            raise self._fail(f"expected screen {' | '.join(step.screens)}, but the phone shows {seen.screen}", seen,
+                             VerificationFailed, expected=list(step.screens), seen=seen.screen)
+        return self._with_shot(obs), obs.screen
+
+    def _matching_screen(self, screens, step_id) -> Observation | None:
+        obs = self._dismiss_popups(step_id)
+        return obs if obs.screen in screens else None
+
+    def _do_wait_for(self, step: WaitForStep, step_id, variables, secrets):
+        def probe() -> Observation | None:
+            obs = self._dismiss_popups(step_id)
+            if step.screens:
+                return obs if obs.screen in step.screens else None
+            if step.gone is not None:
+                return obs if self._find(step.gone, obs.hierarchy, variables) is None else None
+            return obs if self._find(step.exists, obs.hierarchy, variables) is not None else None
+
+        obs = waits.wait_for(probe, step.timeout, self.clock, interval_s=0.25)
+        if not obs:
+            raise self._fail(f"timed out after {step.timeout:g} s: {step.describe()}", self._with_shot(self.observe()))
+        return self._with_shot(obs), ""
+
+    def _do_shell(self, step: ShellStep, step_id, variables, secrets):
+        out = self.driver.shell(resolve(step.command, variables), step.timeout)
+        if step.save_as:
+            variables[step.save_as] = out.output
+        return None, f"exit {out.exit_code}"
+
+    def _do_screenshot(self, step: ScreenshotStep, step_id, variables, secrets):
+        obs = self.observe(screenshot=True)
+        frame = check_frame(obs.screenshot, self._window_size())
+        if self.verify and not frame.ok:
+            raise self._fail(f"screenshot is not a real frame: {frame.reason}", obs, VerificationFailed)
+        self._emit("evidence", step_id, step.shot_name, obs)
+        return obs, step.shot_name
+
+    def _do_assert(self, step: AssertStep, step_id, variables, secrets):
+        ok, detail, obs = self._check(step.condition, variables, step_id)
+        if not ok:
+            raise self._fail(f"assertion failed: {step.condition.describe()} ({detail})", obs)
+        return obs, detail
+
+    def _do_run(self, step: RunStep, step_id, variables, secrets):
+        sub_vars = {p.default is not None and p.name or p.name: p.default or "" for p in step.flow.params if not p.secret}
+        sub_vars.update({name: resolve(template, variables) for name, template in step.params})
+        sub_secrets = {name: secrets[src] for name, src in step.secrets if src in secrets}
+        self._steps(step.flow.steps, f"{step_id}.", sub_vars, sub_secrets)
+        return None, f"flow {step.flow.name} done"
+
+    def _do_when(self, step: WhenStep, step_id, variables, secrets):
+        ok, detail, _ = self._check(step.condition, variables, step_id)
+        self._steps(step.then_steps if ok else step.else_steps, f"{step_id}.", variables, secrets)
+        return None, ("then" if ok else "else") + f" ({detail})"
+
+    def _do_retry(self, step: RetryStep, step_id, variables, secrets):
+        for attempt in range(1, step.times + 1):
+            try:
+                self._steps(step.steps, f"{step_id}.{attempt}.", variables, secrets)
+                return None, f"succeeded on attempt {attempt}"
+            except _StepError as failure:
+                if attempt == step.times or isinstance(failure.error, DeviceError) and not self._automation_recovered(failure.error):
+                    raise
+                self._emit("log", "warning", f"step {step_id}: attempt {attempt} failed: {failure.error}")
+        raise AssertionError("unreachable")
+
+    def _do_drive(self, step: DriveStep, step_id, variables, secrets):
+        deadline = self.clock.now() + step.timeout
+        rounds = 0
+        while True:
+            obs = self._dismiss_popups(step_id)
+            ok, detail, obs2 = self._check(step.until, variables, step_id, obs)
+            if ok:
+                return self._with_shot(obs2 or obs), f"reached after {rounds} rules"
+            if rounds >= step.max_steps:
+                raise self._fail(f"drive did not reach {step.until.describe()} within {step.max_steps} steps", self._with_shot(obs))
+            if self.clock.now() >= deadline:
+                raise self._fail(f"drive timed out after {step.timeout:g} s before {step.until.describe()}", self._with_shot(obs))
+            items = step.rule(obs.screen)
+            if items is None:
+                # An unknown or transitional screen: wait for it to change before giving up.
+                changed = waits.wait_for(lambda: self._changed_from(obs), waits.DEFAULT_STEP_TIMEOUT_S, self.clock)
+                if not changed:
+                    raise self._fail(f"no rule for screen {obs.screen} while driving to {step.until.describe()}", self._with_shot(obs))
+                continue
+            rounds += 1
+            for n, item in enumerate(items, 1):
+                if isinstance(item, WaitAction):
+                    waits.wait_for(lambda: self._changed_from(obs), waits.DEFAULT_WAIT_FOR_TIMEOUT_S, self.clock, 0.25)
+                    break
+                if isinstance(item, DoneAction):
+                    return self._with_shot(obs), f"done on {obs.screen}"
+                if isinstance(item, FailAction):
+                    raise self._fail(resolve(item.message, variables), self._with_shot(obs))
+                self._step(item, f"{step_id}.{rounds}.{n}", variables, secrets)
+
+    def _changed_from(self, obs: Observation) -> Observation | None:
+        now = self.observe()
+        return now if now.hierarchy.fingerprint() != obs.hierarchy.fingerprint() else None
+
+    # ================================================================ conditions
+    def _check(self, cond: Condition, variables, step_id, obs: Observation | None = None):
+        if cond.kind == "screen":
+            obs = obs or self._dismiss_popups(step_id)
+            return obs.screen in cond.screens, f"screen {obs.screen}", obs
+        if cond.kind == "shell":
+            text = self.driver.shell(resolve(cond.subject, variables)).output
+        elif cond.kind == "prop":
+            text = self.driver.shell(f"getprop {cond.subject}").output.strip()
+        else:
+            text = variables.get(cond.subject, "")
+        return _compare(cond, text, variables), _short(text), obs
+
+
+def _compare(cond: Condition, text: str, variables) -> bool:
+    op = cond.op
+    if op in ("matches", "not-matches"):
+        found = bool(cond.pattern.search(text)) if cond.pattern is not None else False
+        return found if op == "matches" else not found
+    value = resolve(cond.value, variables)
+    return {"equals": text.strip() == value, "not-equals": text.strip() != value, "contains": value in text,
+            "not-contains": value not in text}[op]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    one = re.sub(r"\s+", " ", text).strip()
+    return one if len(one) <= limit else one[: limit - 1] + "…"

@@ -1,0 +1,61 @@
+"""One injectable clock, and the only way the engine waits: bounded, on a condition.
+
+Named constants keep every timeout and retry cap in one place (DESIGN principle 4).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol, TypeVar
+
+T = TypeVar("T")
+
+POLL_INTERVAL_S = 0.1
+SETTLE_TIMEOUT_S = 5.0
+DEFAULT_STEP_TIMEOUT_S = 15.0
+DEFAULT_WAIT_FOR_TIMEOUT_S = 60.0
+SCROLL_MAX_SWIPES = 12
+DRIVE_MAX_STEPS = 12
+RETRY_MAX_TIMES = 10
+AUTOMATION_RESTARTS_PER_STEP = 1
+POPUP_DISMISS_MAX = 3
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand; sleeping advances it instantly."""
+
+    t: float = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)
+
+
+def wait_for(probe: Callable[[], T | None], timeout_s: float, clock: Clock, interval_s: float = POLL_INTERVAL_S) -> T | None:
+    """Call ``probe`` until it returns something truthy or ``timeout_s`` passes; the last value."""
+    deadline = clock.now() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if clock.now() >= deadline:
+            return value
+        clock.sleep(min(interval_s, max(0.0, deadline - clock.now())))
