@@ -1,0 +1,15 @@
+"""The simulated phone's shell commands, grouped by what they touch; :data:`REGISTRY` maps
+each command name to its handler ``(ctx, args) -> exit status``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import apps, automation, content, core, dumpsys, files, inputs, procs, props
+from .base import Ctx
+
+Handler = Callable[[Ctx, list[str]], int]
+
+REGISTRY: dict[str, Handler] = {}
+for _module in (core, files, props, dumpsys, apps, automation, inputs, content, procs):
+    REGISTRY.update(_module.COMMANDS)

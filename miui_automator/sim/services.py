@@ -1,0 +1,224 @@
+"""What the simulated adbd does with an OPEN: map the service string to a handler.
+
+A handler is a coroutine working on one :class:`~miui_automator.sim.streamio.StreamIO`, so the
+services never touch sockets. :meth:`DeviceServices.route` returns ``None`` for a service the
+phone refuses; the transport then answers ``CLSE(0, host_id)``, which the adb server reports
+to its client as ``FAIL closed`` — exactly what a real adbd does for an unknown service or a
+``tcp:`` port nobody listens on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Awaitable, Callable
+
+from . import shellproto
+from .shell import Shell, ShellResult
+from .streamio import StreamIO
+from .sync import SyncSession
+from .u2server import U2Server
+
+Handler = Callable[[StreamIO], Awaitable[None]]
+
+U2_PORT = "9008"
+_LOCALHOST = ("", "localhost", "127.0.0.1")
+
+# Streamed installs (`adb install` with the `cmd` feature: `exec:cmd package 'install' -S <size>`,
+# or `pm install-write -S <size> …`) send exactly <size> bytes of APK on stdin; no other command
+# the phone models reads stdin, and waiting for stdin EOF would hang the adb CLI.
+_STDIN_SIZE = re.compile(r"\binstall(?:-write)?\b.*?(?:^|\s)-S\s+(\d+)")
+
+
+def stdin_size(command: str) -> int:
+    """How many stdin bytes ``command`` consumes before it runs."""
+    m = _STDIN_SIZE.search(command)
+    return int(m.group(1)) if m else 0
+
+
+def mixed_output(result: ShellResult) -> bytes:
+    """stdout and stderr as one stream (shell v1, exec:, a pty) in the order they were written."""
+    if result.interleaved is not None:
+        return result.interleaved
+    return result.stderr + result.stdout
+
+
+def parse_shell_service(service: str) -> tuple[list[str], str] | None:
+    """``shell[,arg…]:[command]`` -> (args, command); None if it is not a shell service."""
+    head, colon, command = service.partition(":")
+    if not colon:
+        return None
+    name, *args = head.split(",")
+    if name != "shell":
+        return None
+    return args, command
+
+
+class DeviceServices:
+    """The service table of one phone; a fresh handler per stream, the phone model shared."""
+
+    def __init__(self, phone) -> None:
+        self.phone = phone
+        self.u2 = U2Server(phone)  # one server process: named UiObjects and touches span requests
+
+    def route(self, service: str) -> Handler | None:
+        shell = parse_shell_service(service)
+        if shell is not None:
+            args, command = shell
+            v2 = "v2" in args
+            pty = "pty" in args or (not command and "raw" not in args)
+            if not command:
+                return lambda stream: self._interactive(stream, v2=v2, pty=pty)
+            if v2:
+                return lambda stream: self._run_v2(stream, command, pty=pty)
+            return lambda stream: self._run_raw(stream, command)
+        if service.startswith("exec:"):
+            command = service[len("exec:"):]
+            return lambda stream: self._run_raw(stream, command)
+        if service == "sync:":
+            return self._sync
+        if service.startswith("tcp:"):
+            port, _, host = service[len("tcp:"):].partition(":")
+            if port == U2_PORT and host in _LOCALHOST and self.phone.u2_running:
+                return self.u2.serve
+            return None
+        if service == "reverse:list-forward":
+            return self._reverse_list
+        if service.startswith("reverse:"):
+            return self._reverse_refused
+        return None
+
+    # ------------------------------------------------------------------ shell
+    def _shell(self, command: str, stdin: bytes) -> ShellResult:
+        return Shell(self.phone).run(command, stdin)
+
+    async def _run_raw(self, stream: StreamIO, command: str) -> None:
+        """``shell:cmd`` (v1) and ``exec:cmd``: stdout and stderr on one raw stream, then CLSE.
+
+        There is no exit status on such a stream; adbutils appends ``; echo X4EXIT:$?`` and
+        parses what follows the last marker, so the output keeps the order in which stdout and
+        stderr were written: an error message must land before the marker, as on a real phone.
+        """
+        need = stdin_size(command)
+        stdin = bytearray()
+        while len(stdin) < need:
+            chunk = await stream.read()
+            if not chunk:
+                break
+            stdin += chunk
+        result = self._shell(command, bytes(stdin))
+        output = mixed_output(result)
+        if output:
+            await stream.write(output)
+        if result.hold is not None:
+            await result.hold(stream.closed)
+        await stream.close()
+
+    async def _run_v2(self, stream: StreamIO, command: str, pty: bool) -> None:
+        """``shell,v2,…:cmd``: framed stdout/stderr, the exit packet last, then CLSE."""
+        need = stdin_size(command)
+        stdin = bytearray()
+        decoder = shellproto.Decoder()
+        while len(stdin) < need:
+            chunk = await stream.read()
+            if not chunk:
+                break
+            packets = decoder.feed(chunk)
+            stdin += b"".join(data for pid, data in packets if pid == shellproto.STDIN)
+            if any(pid == shellproto.CLOSE_STDIN for pid, _ in packets):
+                break
+        result = self._shell(command, bytes(stdin))
+        if pty:
+            # A pty merges the streams and turns "\n" into "\r\n" (onlcr).
+            out = shellproto.encode(shellproto.STDOUT, mixed_output(result).replace(b"\n", b"\r\n"))
+        else:
+            out = shellproto.encode(shellproto.STDOUT, result.stdout) if result.stdout else b""
+            if result.stderr:
+                out += shellproto.encode(shellproto.STDERR, result.stderr)
+        if result.hold is not None:
+            if out:
+                await stream.write(out)
+            await result.hold(stream.closed)
+            out = b""
+        await stream.write(out + shellproto.encode_exit(result.rc))
+        await stream.close()
+
+    async def _interactive(self, stream: StreamIO, v2: bool, pty: bool) -> None:
+        """A shell with no command: run each line read from the stream; ``exit`` or EOF ends it.
+
+        With a pty (a terminal on the host) the shell echoes what is typed, prints a prompt and
+        ends lines with "\r\n"; without one (``echo cmd | adb shell``) it only prints output.
+        """
+        shell = Shell(self.phone)
+        decoder = shellproto.Decoder() if v2 else None
+        rc = 0
+
+        async def send(text: bytes) -> None:
+            if pty:
+                text = text.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            if text:
+                await stream.write(shellproto.encode(shellproto.STDOUT, text) if v2 else text)
+
+        async def prompt() -> None:
+            if pty:
+                device = self.phone.state.props.get("ro.product.device", "android")
+                await send((f"{rc}|" if rc else "").encode() + f"{device}:/ $ ".encode())
+
+        await prompt()
+        pending = b""
+        eof = False
+        while not eof:
+            chunk = await stream.read()
+            eof = not chunk
+            if decoder is not None and chunk:
+                packets = decoder.feed(chunk)
+                eof = any(pid == shellproto.CLOSE_STDIN for pid, _ in packets)
+                chunk = b"".join(data for pid, data in packets if pid == shellproto.STDIN)
+            if pty and not pending and chunk.startswith(b"\x04"):  # Ctrl-D on an empty line
+                break
+            typed = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # the tty's icrnl
+            if pty and typed:
+                await send(typed)  # terminal echo
+            pending += typed
+            *lines, pending = pending.split(b"\n")
+            if eof and pending.strip():
+                lines.append(pending)  # sh runs an unterminated last line at end of input
+            for line in lines:
+                command = line.decode("utf-8", "replace").strip()
+                if command == "exit":
+                    eof = True
+                    break
+                if command:
+                    result = shell.run(command, b"")
+                    rc = result.rc
+                    await send(mixed_output(result))
+                await prompt()
+        if v2:
+            await stream.write(shellproto.encode_exit(rc))
+        await stream.close()
+
+    # ------------------------------------------------------------------ sync
+    async def _sync(self, stream: StreamIO) -> None:
+        session = SyncSession(self.phone.state.fs)
+        while not session.finished:
+            data = await stream.read()
+            if not data:
+                break
+            for out in session.feed(data):
+                if stream.closed.is_set():
+                    break
+                await stream.write(out)
+        await stream.close()
+
+    # ------------------------------------------------------------------ reverse
+    @staticmethod
+    async def _reverse_list(stream: StreamIO) -> None:
+        """No reverse forwards exist: an empty hex4 length block."""
+        await stream.write(b"0000")
+        await stream.close()
+
+    @staticmethod
+    async def _reverse_refused(stream: StreamIO) -> None:
+        """Reverse forwarding would make the device OPEN streams to the host, which this phone never does."""
+        message = b"reverse forwarding is not supported by this device"
+        await stream.write(b"FAIL" + f"{len(message):04x}".encode() + message)
+        await stream.close()

@@ -1,0 +1,98 @@
+"""Fixtures shared by every test directory.
+
+The adb server used by tests always runs on a free port, never the default 5037 (a developer's
+real phones may be attached there). The port is chosen and exported as
+``ANDROID_ADB_SERVER_PORT`` when pytest starts, before any test module imports adbutils,
+because ``adbutils.adb`` (the client uiautomator2 uses) reads the variable once at import.
+The server itself starts only when a test asks for ``adb_port``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import pytest
+
+if TYPE_CHECKING:
+    from miui_automator.sim.host import SimHost
+
+# The simulator is imported inside the fixtures that need it, so a half-written module of it
+# cannot stop unrelated tests from being collected.
+
+_ENV = "ANDROID_ADB_SERVER_PORT"
+_saved_env: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _saved_env[_ENV] = os.environ.get(_ENV)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        os.environ[_ENV] = str(sock.getsockname()[1])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    old = _saved_env.get(_ENV)
+    if old is None:
+        os.environ.pop(_ENV, None)
+    else:
+        os.environ[_ENV] = old
+
+
+@pytest.fixture(scope="session")
+def adb_port() -> Iterator[int]:
+    """The port of the real adb server (from the adbutils wheel) this session uses; killed at the end."""
+    import adbutils
+
+    from miui_automator.sim.host import ensure_adb_server, kill_adb_server
+
+    port = int(os.environ[_ENV])
+    # If something imported adbutils before pytest_configure ran, rebind its global client.
+    adbutils.adb = adbutils.AdbClient(port=port)
+    adbutils.device = adbutils.adb.device
+    # The libusb backend spends 3 s on an initial USB scan at start-up; tests attach no USB devices.
+    saved = os.environ.get("ADB_LIBUSB")
+    os.environ["ADB_LIBUSB"] = "0"
+    try:
+        ensure_adb_server(port)
+    finally:
+        if saved is None:
+            del os.environ["ADB_LIBUSB"]
+        else:
+            os.environ["ADB_LIBUSB"] = saved
+    try:
+        yield port
+    finally:
+        kill_adb_server(port)
+
+
+@pytest.fixture(scope="session")
+def sim_host() -> Iterator["SimHost"]:
+    """One started SimHost (event loop thread) for the session; phones are added per test."""
+    from miui_automator.sim.host import SimHost
+
+    host = SimHost().start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+def _wait_until(condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.05,
+                message: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{message} not met within {timeout:g}s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    """``wait_until(condition, timeout=10, message=...)``: poll until truthy, fail after the bound."""
+    return _wait_until

@@ -1,0 +1,167 @@
+"""Service routing and the shell/sync/reverse handlers, over an in-memory StreamIO (no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import pytest
+
+from miui_automator.sim import shellproto
+from miui_automator.sim.phone import Phone
+from miui_automator.sim.services import DeviceServices, parse_shell_service, stdin_size
+from miui_automator.sim.shell import ShellResult
+
+
+class MemoryStream:
+    """StreamIO fed from a list of host writes; the host closes after them unless ``keep_open``."""
+
+    def __init__(self, chunks: list[bytes] = (), keep_open: bool = False) -> None:
+        self._chunks = list(chunks)
+        self._keep_open = keep_open
+        self._closed = asyncio.Event()
+        self.written: list[bytes] = []
+        self.device_closed = False
+
+    @property
+    def closed(self) -> asyncio.Event:
+        return self._closed
+
+    async def read(self) -> bytes:
+        if self._chunks:
+            return self._chunks.pop(0)
+        if not self._keep_open:
+            self._closed.set()
+        await self._closed.wait()
+        return b""
+
+    async def write(self, data: bytes) -> None:
+        assert not self.device_closed, "write after close"
+        self.written.append(bytes(data))
+
+    async def close(self) -> None:
+        self.device_closed = True
+        self._closed.set()
+
+    @property
+    def output(self) -> bytes:
+        return b"".join(self.written)
+
+
+@pytest.fixture(scope="module")
+def services() -> DeviceServices:
+    return DeviceServices(Phone("hyperos1-en", media_files=0))
+
+
+def run(services: DeviceServices, service: str, stream: MemoryStream) -> MemoryStream:
+    handler = services.route(service)
+    assert handler is not None, service
+    asyncio.run(handler(stream))
+    assert stream.device_closed
+    return stream
+
+
+@pytest.mark.parametrize("service", [
+    "tcp:9008", "tcp:5555", "tcp:9008:10.0.0.2", "localabstract:minicap", "localfilesystem:/x", "dev:/dev/null",
+    "framebuffer:", "root:", "unroot:", "remount:", "reboot:", "tcpip:5555", "usb:", "jdwp:1234", "track-jdwp",
+    "abb:package\0list", "abb_exec:package", "sink:10", "source:10", "backup:all", "shellx:id", "bogus",
+])
+def test_refused_services(services, service):
+    assert services.route(service) is None
+
+
+def test_u2_port_accepts_only_while_the_server_runs(services):
+    phone = services.phone
+    phone.u2_running = True
+    try:
+        assert services.route("tcp:9008") is not None
+        assert services.route("tcp:9008:localhost") is not None
+    finally:
+        phone.u2_running = False
+    assert services.route("tcp:9008") is None
+
+
+def test_parse_shell_service():
+    assert parse_shell_service("shell,v2,TERM=xterm,raw:echo hi") == (["v2", "TERM=xterm", "raw"], "echo hi")
+    assert parse_shell_service("shell:") == ([], "")
+    assert parse_shell_service("shell:a:b") == ([], "a:b")
+    assert parse_shell_service("shell") is None
+    assert parse_shell_service("exec:id") is None
+
+
+def test_shell_v1_sends_raw_output_then_closes(services):
+    stream = run(services, "shell:getprop ro.product.model", MemoryStream())
+    assert stream.output == b"23078PND5G\n"
+
+
+def test_shell_v2_frames_output_and_sends_the_exit_code_last(services):
+    stream = run(services, "shell,v2,raw:false", MemoryStream())
+    assert shellproto.Decoder().feed(stream.output) == [(shellproto.EXIT, b"\x01")]
+    stream = run(services, "shell,v2:echo hi", MemoryStream())
+    assert shellproto.Decoder().feed(stream.output) == [(shellproto.STDOUT, b"hi\n"), (shellproto.EXIT, b"\x00")]
+
+
+def test_shell_v2_pty_turns_newlines_into_crlf(services):
+    stream = run(services, "shell,v2,pty:echo hi", MemoryStream())
+    assert shellproto.Decoder().feed(stream.output)[0] == (shellproto.STDOUT, b"hi\r\n")
+
+
+def test_raw_interactive_shell_runs_each_line_without_prompt(services):
+    stream = run(services, "shell,v2,raw:", MemoryStream([
+        shellproto.encode(shellproto.STDIN, b"echo one\necho t"),
+        shellproto.encode(shellproto.STDIN, b"wo\nfalse\n") + shellproto.encode(shellproto.CLOSE_STDIN),
+    ]))
+    packets = shellproto.Decoder().feed(stream.output)
+    assert b"".join(p for pid, p in packets if pid == shellproto.STDOUT) == b"one\ntwo\n"
+    assert packets[-1] == (shellproto.EXIT, b"\x01")
+
+
+def test_pty_interactive_shell_echoes_prompts_and_stops_at_exit(services):
+    stream = run(services, "shell:", MemoryStream([b"echo hi\r", b"exit\r", b"echo never\r"], keep_open=True))
+    text = stream.output.decode()
+    assert text.startswith("corot:/ $ echo hi\r\n")
+    assert "hi\r\ncorot:/ $ " in text and "never" not in text
+
+
+def test_held_command_writes_output_first_and_closes_after_the_host_does(services, monkeypatch):
+    async def hold(closed: asyncio.Event) -> None:
+        await closed.wait()
+
+    monkeypatch.setattr(services, "_shell", lambda command, stdin: ShellResult(stdout=b"started\n", hold=hold))
+
+    async def scenario() -> MemoryStream:
+        stream = MemoryStream(keep_open=True)
+        task = asyncio.ensure_future(services.route("shell:app_process / com.wetest.uia2.Main")(stream))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert stream.output == b"started\n" and not stream.device_closed
+        stream.closed.set()  # the host closes the launch stream
+        await asyncio.wait_for(task, 1)
+        return stream
+
+    stream = asyncio.run(scenario())
+    assert stream.device_closed
+
+
+def test_streamed_install_reads_exactly_the_announced_stdin(services, monkeypatch):
+    received = []
+    monkeypatch.setattr(services, "_shell", lambda command, stdin: received.append(stdin) or ShellResult(b"Success\n"))
+    assert stdin_size("cmd package 'install' -S 7") == 7
+    assert stdin_size("echo -S 7") == 0
+    # The host keeps the stream open: the handler must run once it has 7 bytes, not wait for EOF.
+    stream = MemoryStream([b"APK", b"DATA", b"extra"], keep_open=True)
+    asyncio.run(asyncio.wait_for(services.route("exec:cmd package 'install' -S 7")(stream), 2))
+    assert received == [b"APKDATA"] and stream.output == b"Success\n"
+
+
+def test_sync_service_answers_requests_until_quit(services):
+    path = b"/sdcard"
+    stream = run(services, "sync:", MemoryStream([b"STAT" + struct.pack("<I", len(path)) + path, b"QUIT\0\0\0\0"],
+                                                 keep_open=True))
+    assert len(stream.written) == 1 and stream.written[0][:4] == b"STAT"
+
+
+def test_reverse_list_is_empty_and_other_reverse_commands_fail_in_stream(services):
+    assert run(services, "reverse:list-forward", MemoryStream()).output == b"0000"
+    out = run(services, "reverse:forward:tcp:1234;tcp:1234", MemoryStream()).output
+    assert out[:4] == b"FAIL" and int(out[4:8], 16) == len(out) - 8
