@@ -6,6 +6,7 @@ It is the only part of running a flow that touches the filesystem (DESIGN princi
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -27,20 +28,26 @@ class ArtifactListener(BaseListener):
         self.writer = writer
         self.device = dict(device or {})
         self.on_step = on_step  # progress display hook: (step_id, status, description)
+        # Encoding frames is the slow part of a step's record; one worker does it off the engine's path,
+        # in order, and run_end waits for it, so the folder is complete when the run is.
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screens")
 
     def _save(self, step_id: str, kind: str, obs: Observation) -> tuple[str | None, str | None]:
         if obs.screenshot is None:
             return None, None
         stem = f"{SCREENS}/{step_id.replace('.', '_')}-{kind}"
-        plain = f"{stem}.png"
-        obs.screenshot.save(self.run_dir / plain)
-        marked = None
-        if obs.tap is not None or obs.swipe is not None:
-            marked = f"{stem}-annotated.png"
-            annotate(obs.screenshot, tap=obs.tap, swipe=obs.swipe, label=f"step {step_id}").save(self.run_dir / marked)
-        self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind,
-                          tap=list(obs.tap) if obs.tap else None,
-                          swipe=[list(p) for p in obs.swipe] if obs.swipe else None)
+        plain = f"{stem}.jpg"  # the phone sends JPEG frames; re-encoding them as PNG only costs time
+        marked = f"{stem}-annotated.jpg" if obs.tap is not None or obs.swipe is not None else None
+        image, tap, swipe = obs.screenshot, obs.tap, obs.swipe
+
+        def write() -> None:
+            image.save(self.run_dir / plain, quality=90)
+            if marked:
+                annotate(image, tap=tap, swipe=swipe, label=f"step {step_id}").save(self.run_dir / marked, quality=90)
+            self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind,
+                              tap=list(tap) if tap else None, swipe=[list(p) for p in swipe] if swipe else None)
+
+        self._encoder.submit(write)
         return plain, marked
 
     def run_start(self, flow, params) -> None:
@@ -86,4 +93,5 @@ class ArtifactListener(BaseListener):
         self.writer.write("log", level=level, message=message)
 
     def run_end(self, outcome, exit_code, duration_s, error) -> None:
+        self._encoder.shutdown(wait=True)
         self.writer.write("run_end", outcome=outcome, exit_code=exit_code, duration_s=round(duration_s, 3), summary=error or outcome)

@@ -110,6 +110,7 @@ class Engine:
         self.verify = verify
         self.settle_timeout_s = settle_timeout_s
         self._last: Observation | None = None
+        self._fresh: Observation | None = None
         self._size: tuple[int, int] | None = None
 
     # ================================================================ public
@@ -215,21 +216,24 @@ class Engine:
         obs = self.observe()
         if expect_change and before_fp is not None:
             while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < deadline:
-                self.clock.sleep(waits.POLL_INTERVAL_S)
+                self.clock.sleep(waits.SETTLE_INTERVAL_S)
                 obs = self.observe()
         settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)
         while True:
-            self.clock.sleep(waits.POLL_INTERVAL_S)
+            self.clock.sleep(waits.SETTLE_INTERVAL_S)
             nxt = self.observe()
             if nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint() or self.clock.now() >= settle_deadline:
                 return nxt
             obs = nxt
 
     def _current(self) -> Observation:
-        obs = self.observe()
-        self._last = obs if self._last is None or self._last.hierarchy.fingerprint() != obs.hierarchy.fingerprint() \
-            or self._last.screenshot is None else self._last
-        return obs
+        """The screen now. Right after a verified action the settled observation is still current
+        (nothing happens on a phone between two steps but what the flow does), so it is reused once
+        instead of reading the phone again."""
+        if self._fresh is not None:
+            obs, self._fresh = self._fresh, None
+            return obs
+        return self.observe()
 
     def _dismiss_popups(self, step_id: str) -> Observation:
         """Close known popups (promo, update prompts) before an action; bounded."""
@@ -311,11 +315,14 @@ class Engine:
     def _verify(self, step: Step, before: Observation, action: Callable[[], None], *, expect_change: bool,
                 tap=None, swipe=None) -> Observation:
         if before.screenshot is None and self.verify:
-            before.screenshot = self.driver.screenshot()
+            last = self._last
+            same = last is not None and last.screenshot is not None and \
+                last.hierarchy.fingerprint() == before.hierarchy.fingerprint()
+            before.screenshot = last.screenshot if same else self.driver.screenshot()
         before_fp = before.hierarchy.fingerprint()
         action()
         timeout = step.timeout
-        after = self._settled(before_fp, expect_change or bool(step.expect), min(timeout, waits.DEFAULT_STEP_TIMEOUT_S))
+        after = self._settled(before_fp, expect_change, min(timeout, waits.DEFAULT_STEP_TIMEOUT_S))
         if step.expect:
             deadline = self.clock.now() + timeout
             while after.screen not in step.expect and self.clock.now() < deadline:
@@ -323,6 +330,7 @@ class Engine:
                 after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
         after.tap, after.swipe = tap, swipe
         if not self.verify:
+            self._fresh = Observation(after.hierarchy, after.ident)
             return after
         after.screenshot = self.driver.screenshot()
         frame = check_frame(after.screenshot, self._window_size())
@@ -337,6 +345,7 @@ class Engine:
             if not frames_differ(before.screenshot, after.screenshot):
                 raise self._fail("the hierarchy changed but the screenshot did not", after, VerificationFailed)
         self._last = after
+        self._fresh = Observation(after.hierarchy, after.ident)
         return after
 
     # ================================================================ step kinds

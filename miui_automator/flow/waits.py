@@ -12,6 +12,7 @@ from typing import Callable, Protocol, TypeVar
 T = TypeVar("T")
 
 POLL_INTERVAL_S = 0.1
+SETTLE_INTERVAL_S = 0.01  # between the two reads that must agree for a screen to count as settled
 SETTLE_TIMEOUT_S = 5.0
 DEFAULT_STEP_TIMEOUT_S = 15.0
 DEFAULT_WAIT_FOR_TIMEOUT_S = 60.0

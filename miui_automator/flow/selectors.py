@@ -1,0 +1,76 @@
+"""How a flow names one UI element.
+
+A selector is data, not a query: the device layer decides how to find it in a hierarchy. It lives
+apart from the step model because taps, typing, scrolling and waits all share it, and because its
+``describe()`` text is what users read in logs and reports when an element was not found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+MATCH_KEYS = ("id", "text", "text_matches", "text_contains", "desc", "cls", "package")
+"""Keys that match elements; a selector needs at least one."""
+
+MODIFIER_KEYS = ("index", "last", "scroll")
+"""Keys that pick among matches or say how to search, never matching anything by themselves."""
+
+
+def quote(text: str) -> str:
+    """Quote a string for human-readable descriptions (JSON rules, non-ASCII kept readable)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selector:
+    """Every given key must hold for an element to match.
+
+    ``text`` lists alternatives (one per locale): an element matches if its text equals any of them.
+    ``index`` picks the n-th match (0-based, document order); ``last`` picks the last one.
+    ``scroll`` asks the engine to scroll the page until the element appears before acting.
+    String fields may hold ``${param}`` references; ``text_matches`` is a regex compiled at load.
+    """
+
+    line: int
+    id: str | None = None
+    text: tuple[str, ...] = ()
+    text_matches: re.Pattern[str] | None = None
+    text_contains: str | None = None
+    desc: str | None = None
+    cls: str | None = None
+    package: str | None = None
+    index: int | None = None
+    last: bool = False
+    scroll: bool = False
+
+    def describe(self) -> str:
+        """One line, e.g. ``text "Sign out" | "退出登录"`` or ``id android:id/input, index 1``."""
+        parts: list[str] = []
+        if self.id is not None:
+            parts.append(f"id {self.id}")
+        if self.text:
+            parts.append("text " + " | ".join(quote(t) for t in self.text))
+        if self.text_matches is not None:
+            parts.append(f"text matching /{self.text_matches.pattern}/")
+        if self.text_contains is not None:
+            parts.append(f"text containing {quote(self.text_contains)}")
+        if self.desc is not None:
+            parts.append(f"desc {quote(self.desc)}")
+        if self.cls is not None:
+            parts.append(f"cls {self.cls}")
+        if self.package is not None:
+            parts.append(f"package {self.package}")
+        if self.index is not None:
+            parts.append(f"index {self.index}")
+        if self.last:
+            parts.append("last match")
+        if self.scroll:
+            parts.append("scrolling until found")
+        return ", ".join(parts)
+
+    def templates(self) -> tuple[str, ...]:
+        """The strings that may carry ``${param}`` references (everything but the regex)."""
+        fields = (self.id, self.text_contains, self.desc, self.cls, self.package)
+        return self.text + tuple(f for f in fields if f is not None)
