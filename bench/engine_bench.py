@@ -1,0 +1,141 @@
+"""What does proving every transition cost? One simulated phone, one run, three ways to do the
+same ten taps through Settings: the engine with full verification (hierarchy + screenshot per
+transition), the engine with verification off, and a hand-written uiautomator2 script doing the
+same taps and waits (the baseline). Also: screen identification time on a ~60 KB hierarchy.
+
+    python bench/engine_bench.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+FLOW = """
+name: ten-taps
+description: ten taps through Settings and back
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: settings_home
+  - tap: {text: About phone}
+    expect: about_phone
+  - tap: {text: Back up and restore}
+    expect: backup_and_restore
+  - tap: {text: Back up locally}
+    expect: backup_home
+  - tap: {desc: Back}
+    expect: backup_and_restore
+  - tap: {desc: Back}
+    expect: about_phone
+  - tap: {text: Factory reset}
+    expect: factory_reset
+  - tap: {desc: Back}
+    expect: about_phone
+  - tap: {desc: Back}
+    expect: settings_home
+  - tap: {text: About phone}
+    expect: about_phone
+  - tap: {desc: Back}
+    expect: settings_home
+"""
+
+# (what to tap, a text that proves the next screen is there)
+SCRIPT = [
+    ({"text": "About phone"}, "Back up and restore"),
+    ({"text": "Back up and restore"}, "On this device"),
+    ({"text": "Back up locally"}, "No backups."),
+    ({"description": "Back"}, "On this device"),
+    ({"description": "Back"}, "Factory reset"),
+    ({"text": "Factory reset"}, "Erase all data"),
+    ({"description": "Back"}, "Back up and restore"),
+    ({"description": "Back"}, "Search settings"),
+    ({"text": "About phone"}, "Factory reset"),
+    ({"description": "Back"}, "Search settings"),
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+
+    from miui_automator.sim.host import SimHost, adb_connect, ensure_adb_server, free_port, kill_adb_server
+
+    adb_port = free_port()
+    os.environ["ANDROID_ADB_SERVER_PORT"] = str(adb_port)
+    ensure_adb_server(adb_port)
+    import uiautomator2 as u2
+
+    from miui_automator.device.android import AndroidDevice
+    from miui_automator.device.hierarchy import parse_hierarchy
+    from miui_automator.flow import runner
+    from miui_automator.flow.parser import parse_flow
+    from miui_automator.screens.catalogue import default_catalogue
+    from miui_automator.sim.phone import Phone
+
+    host = SimHost().start()
+    try:
+        dev = host.add_phone(Phone("hyperos1-en"))
+        adb_connect(dev.serial, adb_port)
+        driver = AndroidDevice(dev.serial)
+        info = driver.info()
+        flow = parse_flow(FLOW, "ten-taps.yaml", known_screens=default_catalogue().names)
+        out = Path(tempfile.mkdtemp(prefix="enginebench-"))
+
+        def engine(verify: bool) -> float:
+            t = time.perf_counter()
+            res = runner.run(flow, driver, info, params={}, secrets={}, run_dir=runner.new_run_dir(out, flow, dev.serial),
+                             verify=verify)
+            assert res.result.outcome == "passed", res.result.error
+            return time.perf_counter() - t
+
+        d = u2.connect(driver.adb)
+
+        def hand() -> float:
+            t = time.perf_counter()
+            d.shell("am start -n com.android.settings/.MainSettings")
+            d(text="Search settings").wait(timeout=10)
+            for selector, proof in SCRIPT:
+                d(**selector).click()
+                assert d(text=proof).wait(timeout=10), proof
+            return time.perf_counter() - t
+
+        results: dict[str, list[float]] = {"engine, verified": [], "engine, no verification": [], "hand-written u2": []}
+        for _ in range(args.rounds):  # interleaved, so machine noise hits all three alike
+            results["hand-written u2"].append(hand())
+            results["engine, verified"].append(engine(True))
+            results["engine, no verification"].append(engine(False))
+
+        # identification on a big hierarchy: the account page, repeated into ~60 KB
+        host.call(lambda: dev.phone.start_activity(action="android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS"))
+        xml = d.dump_hierarchy()
+        body = xml[xml.index("<node"): xml.rindex("</hierarchy>")]
+        big = xml[: xml.index("<node")] + body * max(1, 60_000 // len(xml)) + "</hierarchy>"
+        h = parse_hierarchy(big)
+        cat = default_catalogue()
+        t = time.perf_counter()
+        n = 200
+        for _ in range(n):
+            cat.identify(h, "hyperos1-en")
+        ident_ms = (time.perf_counter() - t) / n * 1000
+        t = time.perf_counter()
+        for _ in range(20):
+            parse_hierarchy(big)
+        parse_ms = (time.perf_counter() - t) / 20 * 1000
+
+        base = statistics.median(results["hand-written u2"])
+        for name, times in results.items():
+            med = statistics.median(times)
+            print(f"{name:<26} {med:6.2f} s median of {len(times)}   ratio to hand-written {med / base:.2f}")
+        print(f"identify, {len(big) // 1024} KB hierarchy    {ident_ms:.3f} ms (parse {parse_ms:.1f} ms)")
+    finally:
+        host.stop()
+        kill_adb_server(adb_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The flow engine against simulated phones through the real adb server, adbutils and uiautomator2:
+every step kind, and every way a transition can fail verification.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from miui_automator.cli.main import main
+from miui_automator.device.android import AndroidDevice
+from miui_automator.flow import runner
+from miui_automator.screens.catalogue import default_catalogue
+from miui_automator.sim.faults import parse_faults
+
+pytestmark = pytest.mark.integration
+
+EVERY_KIND = """
+name: every-kind
+description: one of each step kind
+params:
+  who: {default: tester}
+  password: {secret: true, env: TEST_FLOW_PASSWORD}
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: settings_home
+  - shell: {command: "getprop ro.product.model", save-as: model}
+  - assert: {prop: ro.product.brand, equals: Xiaomi}
+  - assert: {param: who, equals: tester}
+  - when: {screen: settings_home}
+    then:
+      - scroll-to: {text_matches: "(Mi|Xiaomi) Account|小米账号", max-swipes: 15}
+    else:
+      - press: home
+  - retry:
+      times: 2
+      steps:
+        - tap: {text_matches: "(Mi|Xiaomi) Account|小米账号", scroll: true}
+          expect: account
+  - press: back
+  - expect: settings_home
+  - open: {action: android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS}
+  - wait-for: {screen: account, timeout: 10}
+  - scroll-to: {id: com.xiaomi.account:id/logout_btn}
+  - tap: {id: com.xiaomi.account:id/logout_btn}
+  - drive:
+      until: signout_password
+      max-steps: 4
+      rules:
+        wipe_confirm: {tap: {text: [Keep, 保留在手机上]}}
+        signout_confirm: {tap: {text: [Sign out, 确认退出], last: true}}
+  - type: {into: {id: android:id/input}, secret: password}
+  - screenshot: {name: password-typed}
+  - tap: {text: [OK, 验证]}
+    expect: [signing_out, settings_home]
+  - wait-for: {screen: settings_home, timeout: 15}
+  - run: {flow: ./sub.yaml}
+"""
+
+SUB = r"""
+name: sub
+steps:
+  - assert: {shell: "dumpsys account", not-matches: 'Account \{name=[^,]*, type=com\.xiaomi\}'}
+"""
+
+
+def _run(serial: str, text: str, tmp_path: Path, secrets=None, name="flow.yaml", **kw):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "sub.yaml").write_text(SUB, encoding="utf-8")
+    flow = runner.load(str(path))
+    driver = AndroidDevice(serial)
+    info = driver.info()
+    plain = {p.name: p.default or "" for p in flow.params if not p.secret}
+    run_dir = tmp_path / "run"
+    outcome = runner.run(flow, driver, info, params=plain, secrets=secrets or {}, run_dir=run_dir, **kw)
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    return outcome, events
+
+
+def test_every_step_kind_runs_and_proves_each_transition(make_phone, sim_host, tmp_path):
+    dev = make_phone("hyperos1-en", password="s3cret-typed")
+    outcome, events = _run(dev.serial, EVERY_KIND, tmp_path, secrets={"password": "s3cret-typed"})
+    assert outcome.result.outcome == "passed", outcome.result.error
+    kinds = {e["kind"] for e in events if e["type"] == "step_start"}
+    assert kinds >= {"open", "shell", "assert", "when", "scroll-to", "retry", "tap", "wait-for", "drive", "type",
+                     "screenshot", "press", "expect", "run"}
+    shots = [e for e in events if e["type"] == "screenshot"]
+    assert any(e["annotated_path"] for e in shots), "taps leave annotated screenshots"
+    for e in shots:
+        assert (outcome.run_dir / e["path"]).stat().st_size > 10_000
+    # the secret reached the phone's password field (the account is gone), and was written nowhere
+    assert sim_host.call(lambda: dev.phone.state.has_xiaomi_account()) is False
+    for f in outcome.run_dir.rglob("*"):
+        if f.is_file():
+            assert b"s3cret-typed" not in f.read_bytes(), f
+    assert not any("s3cret-typed" in cmd for cmd in sim_host.call(lambda: list(dev.phone.state.shell_history)))
+    assert (outcome.run_dir / "report.html").exists() and (outcome.run_dir / "junit.xml").exists()
+
+
+def test_unexpected_screen_fails_with_what_was_seen(make_phone, tmp_path):
+    dev = make_phone("miui14-en")
+    flow = """
+name: wrong-screen
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: account
+    timeout: 2
+"""
+    outcome, events = _run(dev.serial, flow, tmp_path)
+    assert outcome.result.exit_code == 1
+    failed = [e for e in events if e["type"] == "step_failed"][0]
+    assert failed["screen_seen"] == "settings_home"
+    assert "expected screen account" in failed["error"]
+    assert (outcome.run_dir / failed["hierarchy_path"]).read_text().startswith("<?xml")
+    assert (outcome.run_dir / failed["screenshot_path"]).exists()
+
+
+def test_tap_that_changes_nothing_fails(make_phone, tmp_path):
+    dev = make_phone("hyperos1-en")
+    flow = """
+name: dead-tap
+steps:
+  - open: {component: com.android.settings/.SubSettings}
+  - tap: {text: "Device name"}
+    timeout: 2
+"""
+    outcome, events = _run(dev.serial, flow, tmp_path)
+    assert outcome.result.exit_code == 1
+    assert "changed nothing" in outcome.result.error
+
+
+def test_black_frame_fails_verification(make_phone, tmp_path):
+    dev = make_phone("hyperos1-en", faults=parse_faults("blackframe=1"))
+    flow = """
+name: black
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: settings_home
+"""
+    outcome, _ = _run(dev.serial, flow, tmp_path)
+    assert outcome.result.exit_code == 1
+    assert "not a real frame" in outcome.result.error
+
+
+@pytest.mark.parametrize("spec", ["popup=2", "update=2", "slow=0.6", "u2crash=15"])
+def test_faults_are_survived(make_phone, tmp_path, spec):
+    dev = make_phone("miui12.5-en", faults=parse_faults(spec))
+    outcome, events = _run(dev.serial, (runner.BUILTIN_DIR / "open-account-page.yaml").read_text(), tmp_path)
+    assert outcome.result.outcome == "passed", outcome.result.error
+    if spec.startswith(("popup", "update")):
+        assert any(e["type"] == "popup_dismissed" for e in events)
+
+
+def test_refused_input_is_caught_by_preflight(make_phone, capsys):
+    dev = make_phone("hyperos2-zh", faults=parse_faults("noinput"))
+    code = main(["run", "open-account-page", "-s", dev.serial, "--dry-run"])
+    assert code == 3
+    assert "USB debugging (Security settings)" in capsys.readouterr().err
+
+
+def test_dry_run_injects_no_input(make_phone, sim_host, capsys, tmp_path):
+    dev = make_phone("miui14-en")
+    before = sim_host.call(lambda: dev.phone.input_events)
+    code = main(["run", "open-account-page", "-s", dev.serial, "--dry-run", "--out", str(tmp_path)])
+    assert code == 0
+    assert "Nothing was tapped" in capsys.readouterr().out
+    assert sim_host.call(lambda: dev.phone.input_events) == before
+    assert not any(tmp_path.iterdir())
+
+
+def test_identify_on_every_variant(make_phone):
+    for variant in ("miui12.5-en", "miui14-en", "hyperos1-en", "hyperos2-zh"):
+        dev = make_phone(variant)
+        driver = AndroidDevice(dev.serial)
+        driver.start(component="com.android.settings/.MainSettings")
+        assert default_catalogue().identify(driver.hierarchy(), variant).name == "settings_home"
+
+
+def test_bad_flow_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps:\n  - tapp: {text: x}\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{bad}:3" in err
