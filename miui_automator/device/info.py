@@ -51,6 +51,7 @@ class DeviceInfo:
     screen_on: bool | None = None
     locked: bool | None = None
     adb_input_enabled: bool = False
+    hardware_serial: str = ""  # ro.serialno: the phone's own identity, the same on any USB host or port
 
     @property
     def supported(self) -> bool:
@@ -240,4 +241,5 @@ def parse_device_info(
         screen_on=parse_power(power_dump),
         locked=parse_keyguard(window_dump),
         adb_input_enabled=props.get("persist.security.adbinput", "").lower() in ("1", "true"),
+        hardware_serial=props.get("ro.serialno") or props.get("ro.boot.serialno") or serial,
     )

@@ -25,7 +25,7 @@ from ..screens.catalogue import Catalogue, Identification
 from ..vision.frames import check_frame, frames_differ
 from . import waits
 from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, Item, OpenStep, PressStep,
-                    RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TypeStep,
+                    RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TaskStep, TypeStep,
                     WaitAction, WaitForStep, WhenStep, resolve)
 
 
@@ -101,7 +101,7 @@ class Engine:
 
     def __init__(self, driver: Driver, catalogue: Catalogue, *, clock: waits.Clock | None = None,
                  listeners: list | None = None, variant: str | None = None, verify: bool = True,
-                 settle_timeout_s: float = waits.SETTLE_TIMEOUT_S) -> None:
+                 settle_timeout_s: float = waits.SETTLE_TIMEOUT_S, tasks: Mapping[str, Callable] | None = None) -> None:
         self.driver = driver
         self.catalogue = catalogue
         self.clock = clock or waits.SystemClock()
@@ -109,6 +109,7 @@ class Engine:
         self.variant = variant
         self.verify = verify
         self.settle_timeout_s = settle_timeout_s
+        self.tasks = dict(tasks or {})
         self._last: Observation | None = None
         self._fresh: Observation | None = None
         self._size: tuple[int, int] | None = None
@@ -445,6 +446,18 @@ class Engine:
         sub_secrets = {name: secrets[src] for name, src in step.secrets if src in secrets}
         self._steps(step.flow.steps, f"{step_id}.", sub_vars, sub_secrets)
         return None, f"flow {step.flow.name} done"
+
+    def _do_task(self, step: TaskStep, step_id, variables, secrets):
+        from ..tasks import TaskContext
+
+        fn = self.tasks.get(step.task)
+        if fn is None:
+            raise StepFailed(f"task {step.task!r} is not available in this run")
+        ctx = TaskContext(self.driver, {k: resolve(v, variables) for k, v in step.args}, variables, self.clock, step_id,
+                          lambda level, message: self._emit("log", level, message))
+        note = fn(ctx) or ""
+        self._fresh = None  # a task may have changed anything on the phone
+        return None, note
 
     def _do_when(self, step: WhenStep, step_id, variables, secrets):
         ok, detail, _ = self._check(step.condition, variables, step_id)

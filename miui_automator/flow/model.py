@@ -22,7 +22,7 @@ __all__ = [
     "RETRY_TIMES_CAP", "RETRY_TIMES_DEFAULT", "SCROLL_MAX_SWIPES_CAP", "SCROLL_MAX_SWIPES_DEFAULT",
     "AssertStep", "Condition", "DoneAction", "DriveStep", "ExpectStep", "FailAction", "Flow", "OpenStep", "Param",
     "PressStep", "RetryStep", "RuleAction", "RunStep", "ScreenshotStep", "ScrollToStep", "Selector", "ShellStep",
-    "Step", "StepBase", "TapStep", "TypeStep", "WaitAction", "WaitForStep", "WhenStep",
+    "Step", "StepBase", "TapStep", "TaskStep", "TypeStep", "WaitAction", "WaitForStep", "WhenStep",
     "Item", "references", "resolve",
 ]
 
@@ -38,7 +38,7 @@ MAX_TIMEOUT = 24 * 3600.0
 DEFAULT_TIMEOUTS: Mapping[str, float] = {
     "open": 20.0, "tap": 10.0, "type": 10.0, "scroll-to": 60.0, "press": 5.0, "expect": 15.0,
     "wait-for": 60.0, "shell": 30.0, "screenshot": 15.0, "assert": 15.0, "when": 15.0,
-    "run": 1800.0, "retry": 600.0, "drive": 600.0,
+    "run": 1800.0, "retry": 600.0, "drive": 600.0, "task": 3600.0,
 }
 """Seconds a step may take when the flow gives no ``timeout``; containers bound everything inside."""
 
@@ -313,6 +313,20 @@ class AssertStep(StepBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TaskStep(StepBase):
+    """A named Python task (pulling files, exporting contacts, waiting for a reboot): work that is not
+    a screen transition. ``args`` are (name, template) pairs resolved when the step runs."""
+
+    kind: ClassVar[str] = "task"
+    task: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    def _what(self) -> str:
+        args = ", ".join(f"{k}={quote(v)}" for k, v in self.args)
+        return f"task {self.task}" + (f" ({args})" if args else "")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunStep(StepBase):
     """Run another flow, already loaded and validated as ``flow``.
 
@@ -424,7 +438,7 @@ class DriveStep(StepBase):
 
 Step = Union[
     OpenStep, TapStep, TypeStep, ScrollToStep, PressStep, ExpectStep, WaitForStep, ShellStep, ScreenshotStep,
-    AssertStep, RunStep, WhenStep, RetryStep, DriveStep,
+    AssertStep, RunStep, WhenStep, RetryStep, DriveStep, TaskStep,
 ]
 Item = Union[Step, RuleAction]
 """What a drive rule holds: steps and the rule-only actions."""

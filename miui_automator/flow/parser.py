@@ -52,7 +52,7 @@ PROP_NAME = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 SHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 STEP_KINDS = ("open", "tap", "type", "scroll-to", "press", "expect", "wait-for", "shell", "screenshot", "assert",
-              "run", "when", "retry", "drive")
+              "run", "when", "retry", "drive", "task")
 COMMON_KEYS = ("timeout", "optional", "name", "expect")
 FLOW_KEYS = ("name", "description", "destructive", "params", "steps")
 PARAM_KEYS = ("secret", "env", "required", "default", "choices", "description")
@@ -95,17 +95,17 @@ def _number(node: Node) -> int | float | None:
 
 
 def parse_flow(text: str, path: str = "<string>", *, known_screens: Collection[str],
-               resolver: Resolver | None = None) -> m.Flow:
+               resolver: Resolver | None = None, known_tasks: Collection[str] = ()) -> m.Flow:
     """Parse one flow from YAML ``text``; ``path`` is only used in messages and to resolve relative runs.
 
     ``known_screens`` is the screen catalogue's vocabulary. ``resolver`` loads ``run`` sub-flows; without
     one, a flow that runs another is an error.
     """
-    return _Loader(known_screens, resolver).parse(text, path)
+    return _Loader(known_screens, resolver, known_tasks).parse(text, path)
 
 
 def load_flow(path_or_name: str | os.PathLike[str], *, known_screens: Collection[str],
-              builtin_dir: Path | None = None) -> m.Flow:
+              builtin_dir: Path | None = None, known_tasks: Collection[str] = ()) -> m.Flow:
     """Load a flow by path, or by built-in name from ``builtin_dir`` (``NAME.yaml``), sub-flows included."""
     resolver = FlowResolver(builtin_dir)
     ref = os.fspath(path_or_name)
@@ -113,7 +113,7 @@ def load_flow(path_or_name: str | os.PathLike[str], *, known_screens: Collection
         text, path = resolver.read(Path(ref)) if isinstance(path_or_name, os.PathLike) else resolver(ref)
     except (LookupError, OSError) as exc:
         raise FlowSyntaxError(f"{ref}: {exc}", path=ref, line=None) from None
-    flow = parse_flow(text, path, known_screens=known_screens, resolver=resolver)
+    flow = parse_flow(text, path, known_screens=known_screens, resolver=resolver, known_tasks=known_tasks)
     if not isinstance(path_or_name, os.PathLike) and not is_path_ref(ref) and flow.name != ref:
         raise FlowSyntaxError(f"{path}:{flow.line}: built-in flow file is named '{flow.name}', not '{ref}'",
                               path=path, line=flow.line)
@@ -367,8 +367,9 @@ def _canonical(path: str) -> str:
 class _Loader:
     """State shared by a flow and its sub-flows: the screen vocabulary, the resolver, the run stack."""
 
-    def __init__(self, known_screens: Collection[str], resolver: Resolver | None) -> None:
+    def __init__(self, known_screens: Collection[str], resolver: Resolver | None, known_tasks: Collection[str] = ()) -> None:
         self.screens = frozenset(known_screens)
+        self.tasks = frozenset(known_tasks)
         self.resolver = resolver
         self.stack: list[tuple[str, str]] = []  # (canonical path, path as shown)
         self.cache: dict[str, m.Flow] = {}
@@ -783,6 +784,7 @@ class _FlowParser:
             "open": self.kind_open, "tap": self.kind_tap, "type": self.kind_type, "scroll-to": self.kind_scroll_to,
             "press": self.kind_press, "expect": self.kind_expect, "shell": self.kind_shell,
             "screenshot": self.kind_screenshot, "assert": self.kind_assert, "run": self.kind_run,
+            "task": self.kind_task,
         }
         return simple[kind](body), None
 
@@ -921,6 +923,24 @@ class _FlowParser:
         if not SHOT_NAME.match(name) or len(name) > 100:
             self.fail(name_node, f"screenshot name {name!r} must be letters, digits, '.', '_' and '-' (it names a file)")
         return {"shot_name": name}
+
+    def kind_task(self, body: Node) -> dict[str, Any]:
+        """A named Python task (backup, export, wait for reboot…) with template arguments."""
+        name_node, args = body, []
+        if isinstance(body, MappingNode):
+            f = self.fields(body, "task", ("name", "with"))
+            name_node = f.require("name", "task")
+            if "with" in f:
+                with_node = f.get("with")
+                if not isinstance(with_node, MappingNode):
+                    self.fail(with_node, "task 'with' must be a mapping of argument names to values")
+                for key_node, value_node in with_node.value:
+                    args.append((self.text(key_node, "task argument name"), self.template(value_node, "task argument", empty_ok=True)))
+        name = self.text(name_node, "task name")
+        if name not in self.loader.tasks:
+            hint = _suggest(name, self.loader.tasks) or f" (tasks: {', '.join(sorted(self.loader.tasks)) or 'none'})"
+            self.fail(name_node, f"unknown task {name!r}{hint}")
+        return {"task": name, "args": tuple(args)}
 
     def kind_assert(self, body: Node) -> dict[str, Any]:
         return {"condition": self.condition(body, "assert")}
@@ -1107,4 +1127,5 @@ _STEP_CLASSES: dict[str, type] = {
     "open": m.OpenStep, "tap": m.TapStep, "type": m.TypeStep, "scroll-to": m.ScrollToStep, "press": m.PressStep,
     "expect": m.ExpectStep, "wait-for": m.WaitForStep, "shell": m.ShellStep, "screenshot": m.ScreenshotStep,
     "assert": m.AssertStep, "run": m.RunStep, "when": m.WhenStep, "retry": m.RetryStep, "drive": m.DriveStep,
+    "task": m.TaskStep,
 }

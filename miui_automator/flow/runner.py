@@ -16,6 +16,7 @@ from ..errors import ConfigError, UsageError
 from ..report.events import EventWriter
 from ..report.render import render_all
 from ..screens.catalogue import default_catalogue
+from ..tasks import registry
 from .artifacts import ArtifactListener
 from .engine import Engine, RunResult
 from .model import Flow
@@ -37,7 +38,7 @@ def load(ref: str) -> Flow:
     """A built-in flow by name, or a YAML file by path; validated completely."""
     path = Path(ref)
     return load_flow(path if path.suffix in (".yaml", ".yml") or os.sep in ref else ref,
-                     known_screens=default_catalogue().names, builtin_dir=BUILTIN_DIR)
+                     known_screens=default_catalogue().names, builtin_dir=BUILTIN_DIR, known_tasks=registry())
 
 
 def bind_params(flow: Flow, given: Mapping[str, str], *, secret_source: Callable[[str, str | None], str | None]) \
@@ -127,7 +128,8 @@ def run(flow: Flow, driver: Driver, info: DeviceInfo, *, params: Mapping[str, st
     """Run ``flow`` on ``driver`` writing records into ``run_dir``; always renders the reports."""
     writer = EventWriter(run_dir, redact=[v for v in secrets.values() if v])
     listener = ArtifactListener(run_dir, writer, info.as_dict(), on_step)
-    engine = Engine(driver, default_catalogue(), listeners=[listener], variant=info.variant, verify=verify)
+    engine = Engine(driver, default_catalogue(), listeners=[listener], variant=info.variant, verify=verify,
+                    tasks=registry())
     try:
         result = engine.run(flow, params, secrets)
     finally:

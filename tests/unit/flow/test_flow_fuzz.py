@@ -51,7 +51,7 @@ FUZZ = settings(max_examples=int(os.environ.get("FLOW_FUZZ_EXAMPLES", "250")), d
 
 def check(text: str) -> None:
     try:
-        flow = parse_flow(text, "fuzz.yaml", known_screens=SCREENS, resolver=resolver)
+        flow = parse_flow(text, "fuzz.yaml", known_screens=SCREENS, resolver=resolver, known_tasks=("wait-for-reboot",))
     except FlowSyntaxError as exc:
         assert exc.data["path"] == "fuzz.yaml" or str(exc).startswith("<")
         assert "\n" not in str(exc)
@@ -142,6 +142,8 @@ bodies = {
     "drive": plausible(st.fixed_dictionaries({"until": condition, "rules": st.dictionaries(screen, st.one_of(
         st.sampled_from(["wait", "done", "wiat"]), st.fixed_dictionaries({"fail": words}), step, step_list,
     ), max_size=3)}, optional={"max-steps": st.integers(0, 60)})),
+    "task": plausible(st.one_of(st.sampled_from(["wait-for-reboot", "no-such-task"]), st.fixed_dictionaries(
+        {"name": st.sampled_from(["wait-for-reboot", "nope"])}, optional={"with": st.dictionaries(words, scalars, max_size=2)}))),
 }
 modifiers = {"timeout": plausible(st.floats(0, 100)), "optional": plausible(st.booleans()), "name": words}
 
