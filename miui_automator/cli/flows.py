@@ -155,11 +155,12 @@ def secret_source(password_file: str | None, interactive: bool):
 @click.option("--password-file", type=click.Path(dir_okay=False), default=None, help="Read the account password from this file.")
 @click.option("--dry-run", is_flag=True, help="Resolve the flow, preflight, identify the screen; tap nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before a destructive flow.")
+@click.option("--no-backup-gate", is_flag=True, help="Run a destructive flow even without a verified backup of the phone.")
 @click.option("--no-verify", is_flag=True, hidden=True, help="Skip screenshot verification (benchmarks only).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True,
               help="Base folder of run reports.")
 def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values: tuple[str, ...], password_file: str | None,
-            dry_run: bool, yes: bool, no_verify: bool, out_dir: Path) -> int:
+            dry_run: bool, yes: bool, no_backup_gate: bool, no_verify: bool, out_dir: Path) -> int:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
     flow = runner.load(flow_ref)
     interactive = sys.stdin.isatty() and not dry_run
@@ -173,6 +174,9 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
         click.echo(f"preflight: {issue.problem} — {issue.fix}", err=True)
     if issues:
         raise DeviceError(f"{driver.serial}: preflight failed ({', '.join(i.check for i in issues)})", serial=driver.serial)
+    gate = runner.check_backup_gate(flow, info, no_backup_gate, params)
+    if gate is not None:
+        click.echo(f"backup gate: verified backup {gate}", err=True)
     if dry_run:
         from ..screens.catalogue import default_catalogue
 

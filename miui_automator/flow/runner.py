@@ -104,6 +104,32 @@ def preflight(info: DeviceInfo) -> list[PreflightIssue]:
     return issues
 
 
+def runs_backup_itself(flow: Flow, params: Mapping[str, str]) -> bool:
+    """A flow that backs the phone up before its destructive steps (reset-test-device) gates itself."""
+    from .model import RunStep
+
+    return params.get("skip_backup", "false") != "true" and any(
+        isinstance(step, RunStep) and step.flow.name == "backup" for step in flow.walk())
+
+
+def check_backup_gate(flow: Flow, info: DeviceInfo, no_backup_gate: bool, params: Mapping[str, str] | None = None,
+                      root: Path | None = None) -> Path | None:
+    """Refuse a destructive flow on a phone without a verified backup (by hardware serial).
+
+    Returns the backup that satisfies the gate (None when the gate does not apply).
+    """
+    if not flow.destructive or no_backup_gate or runs_backup_itself(flow, params or {}):
+        return None
+    from ..backup import backup_root, latest_verified_backup
+
+    found = latest_verified_backup(root or backup_root(), info.hardware_serial)
+    if found is None:
+        raise UsageError(f"{info.serial}: no verified backup of this phone ({info.hardware_serial}) under "
+                         f"{root or backup_root()}: run `miui-automator run backup -s {info.serial}` first, "
+                         f"or pass --no-backup-gate to go on without one")
+    return found
+
+
 @dataclass
 class RunOutcome:
     result: RunResult

@@ -217,6 +217,8 @@ class Phone:
         fresh = new_state(self.variant, password="", clock=self.wall_clock, **args)
         fresh.password_digest = self._password_digest
         fresh.provisioned = False
+        fresh.accounts, fresh.contacts, fresh.calls, fresh.sms = [], [], [], []
+        fresh.packages = [p for p in fresh.packages if p.system]
         fresh.settings["global"]["device_provisioned"] = "0"
         fresh.props["persist.security.adbinput"] = self.state.props.get("persist.security.adbinput", "1")
         fresh.props["ro.serialno"] = self.state.props["ro.serialno"]

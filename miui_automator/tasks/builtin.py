@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ..device.info import mask_account, parse_accounts
 from ..errors import DeviceError, StepFailed
 from . import TaskContext, task
+
+XIAOMI_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
 
 
 @task("wait-for-reboot")
@@ -30,3 +33,35 @@ def wait_for_reboot(ctx: TaskContext) -> str:
             pass
         ctx.clock.sleep(0.5)
     raise DeviceError(f"{ctx.driver.serial}: the phone did not come back within {back_s:g} s of restarting")
+
+
+@task("list-accounts")
+def list_accounts(ctx: TaskContext) -> str:
+    """Every account on the phone, masked, first in the report: the linked services people forget."""
+    accounts = parse_accounts(ctx.driver.shell("dumpsys account").output)
+    for name, kind in accounts:
+        ctx.log("info", f"account on the phone: {kind} {mask_account(name)}")
+    xiaomi = [n for n, k in accounts if k in XIAOMI_TYPES]
+    listed = ", ".join(f"{kind} {mask_account(name)}" for name, kind in accounts) or "none"
+    if not xiaomi:
+        return f"no Mi account on the phone: nothing to do (accounts: {listed})"
+    return f"accounts: {listed}"
+
+
+@task("confirm-and-wait-for-reboot")
+def confirm_and_wait_for_reboot(ctx: TaskContext) -> str:
+    """Tap the final confirmation (texts in ``text``, separated by |) and wait out the reboot it starts.
+
+    A normal tap step would try to verify the next screen of a phone that is already going away.
+    """
+    texts = tuple(t for t in ctx.arg("text").split("|") if t)
+    h = ctx.driver.hierarchy()
+    nodes = h.find(text=texts)
+    if not nodes:
+        raise StepFailed(f"confirmation button {' | '.join(texts)} not found ({h.summary()})")
+    x, y = nodes[-1].center
+    try:
+        ctx.driver.tap(x, y)
+    except DeviceError as err:  # the phone may already be rebooting while it answers
+        ctx.log("info", f"the phone went away while confirming: {err}")
+    return wait_for_reboot(ctx)

@@ -202,8 +202,11 @@ class ConfirmSignOut(Dialog):
 
 
 class PasswordDialog(Dialog):
-    name = "signout_password"
     package = PKG
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "signout_wrong_password" if self.owner.error else "signout_password"
 
     def build(self) -> Node:
         owner: AccountPage = self.owner  # type: ignore[assignment]

@@ -9,6 +9,7 @@ from ..phone import Dialog, Screen
 from ..ui import SCREEN_H, SCREEN_W, Node
 
 LIST_ID = "com.android.settings:id/recycler_view"
+ERASE_SECONDS = 0.6  # "Erasing…" shows briefly before the phone reboots
 
 
 class ListScreen(Screen):
@@ -199,8 +200,8 @@ class FactoryReset(Screen):
         elif action == "cancel":
             self.dialog = None
         elif action == "confirm_erase":
-            self.dialog = None
-            self.phone.factory_reset()
+            self.dialog = ErasingDialog(self)
+            self.phone.after(ERASE_SECONDS, self.phone.factory_reset)
 
     def on_text(self, action: str, text_value: str) -> None:
         self.typed[action] = text_value
@@ -216,6 +217,15 @@ class ResetPasswordDialog(Dialog):
         value = owner.typed.get("password", "")
         return dialog(self.package, self.t("password_title"), edit=(value, self.t("password_hint"), "password", True),
                       error=owner.error, buttons=[(self.t("cancel"), "cancel", "button"), (self.t("ok"), "password_ok", "button_primary")])
+
+
+class ErasingDialog(Dialog):
+    name = "factory_reset_erasing"
+    package = "com.android.settings"
+    cancelable = False
+
+    def build(self) -> Node:
+        return dialog(self.package, self.t("erasing"), progress=True)
 
 
 class ResetConfirmDialog(Dialog):
