@@ -20,9 +20,10 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import flows, sim
+    from . import demo, flows, sim
 
     cli.add_command(sim.sim)
+    cli.add_command(demo.demo_cmd)
     for command in (flows.devices_cmd, flows.inspect_cmd, flows.flows_cmd, flows.validate_cmd, flows.run_cmd, flows.report_cmd):
         cli.add_command(command)
 

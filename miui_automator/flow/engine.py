@@ -437,7 +437,8 @@ class Engine:
     def _do_assert(self, step: AssertStep, step_id, variables, secrets):
         ok, detail, obs = self._check(step.condition, variables, step_id)
         if not ok:
-            raise self._fail(f"assertion failed: {step.condition.describe()} ({detail})", obs)
+            label = step.name or step.condition.describe()  # the flow's own words say why it matters
+            raise self._fail(f"assertion failed: {label} ({detail})", obs)
         return obs, detail
 
     def _do_run(self, step: RunStep, step_id, variables, secrets):
