@@ -13,6 +13,7 @@ from miui_automator.errors import FlowSyntaxError, StepFailed
 from miui_automator.flow import model as m
 from miui_automator.flow.parser import FlowResolver, load_flow, parse_flow, shell_refusal
 from miui_automator.flow.selectors import Selector
+from miui_automator.tasks import registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCREENS = (
@@ -751,6 +752,7 @@ def test_every_yaml_example_in_the_reference_loads() -> None:
         else:
             text = DOC_HEADER + textwrap.indent(block, "  ")
         try:
-            parse_flow(text, "doc.yaml", known_screens=SCREENS, resolver=resolver_of(DOC_FLOWS))
+            parse_flow(text, "doc.yaml", known_screens=SCREENS, resolver=resolver_of(DOC_FLOWS),
+                       known_tasks=registry())
         except FlowSyntaxError as exc:
             pytest.fail(f"docs/flows.md example does not load: {exc}\n{block}")
