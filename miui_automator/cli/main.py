@@ -44,9 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         code = 130
+    except click.UsageError as err:
+        where = err.ctx.command_path if err.ctx is not None else "miui-automator"
+        click.echo(f"error: {err.format_message()} (see `{where} --help`)", err=True)
+        code = 2
     except click.ClickException as err:
-        err.show()
-        code = 2 if isinstance(err, click.UsageError) else err.exit_code
+        click.echo(f"error: {err.format_message()}", err=True)
+        code = err.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         code = 130

@@ -68,6 +68,9 @@ class AndroidDevice:
         return self._u2
 
     def _fail(self, what: str, err: BaseException) -> DeviceError:
+        if "INJECT_EVENTS" in str(err) or "SecurityException" in str(err):
+            return DeviceError(f"{self.serial}: {what}: MIUI refused the input — turn on Developer options > "
+                               "\"USB debugging (Security settings)\"", serial=self.serial)
         return DeviceError(f"{self.serial}: {what}: {type(err).__name__}: {err}".rstrip(": "), serial=self.serial)
 
     # ---------------------------------------------------------------- reads
