@@ -42,6 +42,7 @@ def task(name: str) -> Callable[[Task], Task]:
 
 def registry() -> Mapping[str, Task]:
     """Every task, importing the modules that define them."""
-    from . import builtin  # noqa: F401 - registers on import
+    from . import backup, builtin  # noqa: F401 - registers on import
+    from ..account import tasks as _account_tasks  # noqa: F401 - registers on import
 
     return REGISTRY

@@ -1,0 +1,283 @@
+"""Progress of a backup that is not finished yet, kept on disk so an interrupted backup resumes.
+
+A backup folder holds, until it is complete:
+
+- ``backup-state.json`` — who (device identity), when it started, which stages ran and how
+  they ended, exports done, the MIUI-backup folder pulled, warnings, the last error;
+- ``backup-inventory.json`` — the files listed on the phone by the last ``backup-begin``;
+- ``backup-pulled.jsonl`` — one line per file pulled *and verified* against the phone's md5,
+  appended as it happens (a torn last line after a crash is ignored, so at worst one file is
+  pulled again).
+
+``backup-manifest.json`` appears only when everything is complete and verified; then these
+three files are removed. A folder with a state file and no manifest is an incomplete backup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterable
+
+from ..errors import StepFailed
+from .inventory import Inventory, RemoteFile
+
+STATE_FILE = "backup-state.json"
+INVENTORY_FILE = "backup-inventory.json"
+JOURNAL_FILE = "backup-pulled.jsonl"
+MANIFEST_FILE = "backup-manifest.json"
+VERIFIED_FILE = "verified.json"
+PART_SUFFIX = ".part"
+FORMAT = "miui-automator-backup"
+FORMAT_VERSION = 1
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
+_STAMP = re.compile(r"^\d{8}-\d{6}(-\d+)?$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def device_folder(hardware_serial: str) -> str:
+    """The per-phone folder name: the hardware serial, with anything unsafe in a file name replaced."""
+    return _UNSAFE.sub("_", hardware_serial).strip(".") or "unknown"
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write, fsync, then rename: a crash leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class PulledFile:
+    """A file copied from the phone and checked: ``md5`` is the phone's, ``sha256`` the local copy's."""
+
+    remote: str
+    local: str  # relative to the backup folder, with /
+    size: int
+    mtime: int
+    md5: str
+    sha256: str
+    kind: str = "file"  # "file" (the user's) or "miui-backup"
+    listed_size: int = -1  # size as listed when it was pulled: identifies the version on the phone
+
+    def as_dict(self) -> dict[str, object]:
+        return {"remote": self.remote, "local": self.local, "size": self.size, "mtime": self.mtime, "md5": self.md5,
+                "sha256": self.sha256, "kind": self.kind, "listed_size": self.listed_size}
+
+    def manifest_entry(self) -> dict[str, object]:
+        return {"remote": self.remote, "local": self.local, "size": self.size, "mtime": self.mtime, "md5": self.md5,
+                "sha256": self.sha256, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PulledFile":
+        return cls(str(data["remote"]), str(data["local"]), int(data["size"]), int(data["mtime"]), str(data["md5"]),
+                   str(data["sha256"]), str(data.get("kind", "file")), int(data.get("listed_size", data["size"])))
+
+
+def is_incomplete(folder: Path) -> bool:
+    return (folder / STATE_FILE).is_file() and not (folder / MANIFEST_FILE).exists()
+
+
+def backup_folders(root: Path, hardware_serial: str) -> list[Path]:
+    """This phone's backup folders under ``root``, newest first (names are timestamps)."""
+    base = root / device_folder(hardware_serial)
+    if not base.is_dir():
+        return []
+    found = [p for p in base.iterdir() if p.is_dir() and _STAMP.match(p.name)]
+    return sorted(found, key=lambda p: _stamp_key(p.name), reverse=True)
+
+
+def _stamp_key(name: str) -> tuple[str, int]:
+    """``20250101-120000-2`` (a second backup in the same second) sorts after ``20250101-120000``."""
+    return name[:15], int(name[16:] or 1)
+
+
+def resumable_folder(root: Path, hardware_serial: str) -> Path | None:
+    """The newest incomplete backup of this phone, unless a complete one is newer (then that one was abandoned)."""
+    for folder in backup_folders(root, hardware_serial):
+        if (folder / MANIFEST_FILE).exists():
+            return None
+        if is_incomplete(folder):
+            return folder
+    return None
+
+
+def new_folder(root: Path, hardware_serial: str, when: float | None = None) -> Path:
+    base = root / device_folder(hardware_serial)
+    stamp = time.strftime(STAMP_FORMAT, time.localtime(when))
+    path = base / stamp
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"{stamp}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
+class BackupState:
+    """The state file of one backup folder, plus its inventory and journal."""
+
+    def __init__(self, folder: Path, data: dict) -> None:
+        self.folder = folder
+        self.data = data
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def create(cls, folder: Path, device: dict[str, object]) -> "BackupState":
+        state = cls(folder, {"format": FORMAT, "version": FORMAT_VERSION, "status": "incomplete", "device": device,
+                             "started": now_iso(), "started_epoch": time.time(), "stages": {}, "exports": {},
+                             "miui_backup": None, "warnings": [], "error": None})
+        state.save()
+        return state
+
+    @classmethod
+    def load(cls, folder: Path) -> "BackupState":
+        path = folder / STATE_FILE
+        if (folder / MANIFEST_FILE).exists():
+            raise StepFailed(f"{folder} is a finished backup (it has {MANIFEST_FILE}); start a new one with backup-begin")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StepFailed(f"no backup in progress in {folder} (no {STATE_FILE}): run backup-begin first") from None
+        except (OSError, ValueError) as err:
+            raise StepFailed(f"{path}: unreadable backup state: {err}") from None
+        if data.get("format") != FORMAT:
+            raise StepFailed(f"{path} is not a miui-automator backup state")
+        return cls(folder, data)
+
+    def save(self) -> None:
+        write_json_atomic(self.folder / STATE_FILE, self.data)
+
+    def remove_files(self) -> None:
+        """After the manifest is written: the state, inventory and journal have nothing left to say."""
+        for name in (STATE_FILE, INVENTORY_FILE, JOURNAL_FILE):
+            (self.folder / name).unlink(missing_ok=True)
+
+    def remove_partials(self) -> int:
+        """Half-pulled ``.part`` files of an interrupted run."""
+        parts = list(self.folder.rglob("*" + PART_SUFFIX))
+        for part in parts:
+            part.unlink(missing_ok=True)
+        return len(parts)
+
+    # ------------------------------------------------------------------ stages, warnings, errors
+    @property
+    def device(self) -> dict:
+        return self.data["device"]
+
+    def stage(self, name: str) -> str | None:
+        return self.data["stages"].get(name)
+
+    def set_stage(self, name: str, status: str) -> None:
+        self.data["stages"][name] = status
+        if status == "running":
+            self.data["error"] = None
+        self.save()
+
+    def warn(self, message: str) -> None:
+        if message not in self.data["warnings"]:
+            self.data["warnings"].append(message)
+
+    def fail(self, stage: str, message: str) -> None:
+        """Record why a stage stopped; the backup stays incomplete and resumable."""
+        self.data["stages"][stage] = "failed"
+        self.data["status"] = "incomplete"
+        self.data["error"] = {"stage": stage, "message": message, "at": now_iso()}
+        self.save()
+
+    # ------------------------------------------------------------------ inventory and journal
+    def save_inventory(self, inventory: Inventory) -> None:
+        write_json_atomic(self.folder / INVENTORY_FILE, inventory.as_dict())
+
+    def inventory(self) -> Inventory:
+        path = self.folder / INVENTORY_FILE
+        try:
+            return Inventory.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise StepFailed(f"{self.folder}: no inventory yet: run backup-begin first") from None
+        except (OSError, ValueError, KeyError) as err:
+            raise StepFailed(f"{path}: unreadable inventory: {err}") from None
+
+    def records(self) -> dict[str, PulledFile]:
+        """Files pulled and verified so far, by remote path (a later line wins; a torn line is skipped)."""
+        done: dict[str, PulledFile] = {}
+        try:
+            with open(self.folder / JOURNAL_FILE, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        record = PulledFile.from_dict(json.loads(line))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    done[record.remote] = record
+        except FileNotFoundError:
+            pass
+        return done
+
+    def journal(self) -> "Journal":
+        return Journal(self.folder / JOURNAL_FILE)
+
+    def pending(self, files: Iterable[RemoteFile]) -> list[RemoteFile]:
+        """Files not yet pulled in the version the phone has now (same listed size and mtime), or whose copy is gone."""
+        done = self.records()
+        todo = []
+        for f in files:
+            record = done.get(f.path)
+            if record is None or (record.listed_size, record.mtime) != (f.size, f.mtime) or not self._intact(record):
+                todo.append(f)
+        return todo
+
+    def _intact(self, record: PulledFile) -> bool:
+        try:
+            return (self.folder / record.local).stat().st_size == record.size
+        except OSError:
+            return False
+
+
+class Journal:
+    """Appends one JSON line per verified file; flushed per line, fsynced on :meth:`sync` and close."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._f: IO[str] | None = None
+
+    def __enter__(self) -> "Journal":
+        self._f = open(self.path, "a", encoding="utf-8")
+        return self
+
+    def add(self, record: PulledFile) -> None:
+        assert self._f is not None
+        self._f.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
+        self._f.flush()
+
+    def sync(self) -> None:
+        if self._f is not None:
+            os.fsync(self._f.fileno())
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if self._f is None:
+            return
+        try:
+            self.sync()
+        except OSError:
+            if exc_type is None:
+                raise  # otherwise the error already on its way (a full disk) is the one to report
+        finally:
+            try:
+                self._f.close()
+            except OSError:
+                if exc_type is None:
+                    raise
+            self._f = None
+

@@ -1,0 +1,65 @@
+"""The backup flow's tasks (``flows/backup.yaml``): thin wrappers over :mod:`miui_automator.backup`.
+
+``backup-begin`` chooses the folder and puts it in ``${backup_path}``; the later tasks work on
+that folder, so a flow resumed after a failure carries on in the same one.
+
+- ``backup-begin`` — args ``dir`` (the backups root; "" = ``$MIUI_AUTOMATOR_BACKUPS`` or ``backups``; an
+  unfinished backup folder itself is resumed) and optional ``folders`` (comma list): choose or resume the
+  folder, inventory, disk-space check;
+- ``backup-files`` — pull the user's files, each checked against the phone's md5;
+- ``backup-exports`` — contacts.vcf, call-log.json, sms.json, apps.json;
+- ``backup-miui-pull`` — arg ``required`` ("true"/"false", default "true"): pull and check MIUI's newest
+  AllBackup folder;
+- ``backup-finish`` — verify everything, write backup-manifest.json and verified.json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import backup
+from ..backup.inventory import USER_FOLDERS
+from ..errors import StepFailed, UsageError
+from . import TaskContext, task
+
+PATH_VARIABLE = "backup_path"
+
+
+def _folder(ctx: TaskContext) -> Path:
+    path = ctx.variables.get(PATH_VARIABLE)
+    if not path:
+        raise StepFailed("no backup in progress in this run: the backup-begin task must run first")
+    return Path(path)
+
+
+@task("backup-begin")
+def backup_begin(ctx: TaskContext) -> str:
+    """Choose (or resume) the backup folder and show what the phone holds before anything is pulled."""
+    root = Path(ctx.arg("dir")).expanduser() if ctx.arg("dir") else None
+    folders = [f.strip() for f in ctx.arg("folders").split(",") if f.strip()] or list(USER_FOLDERS)
+    begun = backup.begin(ctx.driver, root, folders, ctx.log)
+    ctx.variables[PATH_VARIABLE] = str(begun.folder)
+    return begun.note
+
+
+@task("backup-files")
+def backup_files(ctx: TaskContext) -> str:
+    return backup.pull_files(ctx.driver, _folder(ctx), ctx.log)
+
+
+@task("backup-exports")
+def backup_exports(ctx: TaskContext) -> str:
+    return backup.export_all(ctx.driver, _folder(ctx), ctx.log)
+
+
+@task("backup-miui-pull")
+def backup_miui_pull(ctx: TaskContext) -> str:
+    required = ctx.arg("required", "true")
+    if required not in ("true", "false"):
+        raise UsageError(f"task backup-miui-pull: required={required!r} (expected true or false)")
+    return backup.pull_miui_backup(ctx.driver, _folder(ctx), ctx.log, required=required == "true")
+
+
+@task("backup-finish")
+def backup_finish(ctx: TaskContext) -> str:
+    return backup.finish(_folder(ctx), ctx.log)
