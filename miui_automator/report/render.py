@@ -12,6 +12,7 @@ attachment or a CI artefact store alike. Full-size screenshots and hierarchy dum
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -207,6 +208,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=1)  # compiling the template costs more CPU than a run's own rendering: do it once
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("miui_automator.report", "templates"),
