@@ -156,11 +156,13 @@ def secret_source(password_file: str | None, interactive: bool):
 @click.option("--dry-run", is_flag=True, help="Resolve the flow, preflight, identify the screen; tap nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask before a destructive flow.")
 @click.option("--no-backup-gate", is_flag=True, help="Run a destructive flow even without a verified backup of the phone.")
+@click.option("--confirm-account", default=None, metavar="ID",
+              help="Confirm the Mi account a flow with 'confirm:' acts on (account deletion) without being asked to type it.")
 @click.option("--no-verify", is_flag=True, hidden=True, help="Skip screenshot verification (benchmarks only).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True,
               help="Base folder of run reports.")
 def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values: tuple[str, ...], password_file: str | None,
-            dry_run: bool, yes: bool, no_backup_gate: bool, no_verify: bool, out_dir: Path) -> int:
+            dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path) -> int:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
     flow = runner.load(flow_ref)
     interactive = sys.stdin.isatty() and not dry_run
@@ -189,6 +191,10 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
             raise UsageError(f"flow {flow.name} is destructive: pass --yes to run it unattended")
         if not click.confirm(f"{flow.name} is destructive ({flow.description}). Run it on {driver.serial}?", default=False):
             raise UsageError("not confirmed; nothing was done")
+    if flow.confirm is not None:
+        from .account import confirm_flow_account
+
+        params[flow.confirm] = confirm_flow_account(flow, params, driver, confirm_account, interactive=sys.stdin.isatty())
     run_dir = runner.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
     outcome = runner.run(flow, driver, info, params=params, secrets=secrets, run_dir=run_dir,

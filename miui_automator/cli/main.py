@@ -20,9 +20,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import demo, flows, sim
+    from . import account, backup, demo, fleet, flows, sim
 
     cli.add_command(sim.sim)
+    cli.add_command(account.account)
+    cli.add_command(fleet.fleet)
+    cli.add_command(backup.backup)
     cli.add_command(demo.demo_cmd)
     for command in (flows.devices_cmd, flows.inspect_cmd, flows.flows_cmd, flows.validate_cmd, flows.run_cmd, flows.report_cmd):
         cli.add_command(command)

@@ -158,12 +158,14 @@ class AndroidDevice:
             raise DeviceError(f"{self.serial}: typing failed: {type(err).__name__}", serial=self.serial) from None
 
     def start(self, *, component: str | None = None, action: str | None = None,
-              extras: Mapping[str, str] | None = None, package: str | None = None) -> None:
+              extras: Mapping[str, str] | None = None, package: str | None = None, data: str | None = None) -> None:
         args = ["am", "start"]
         if component:
             args += ["-n", component]
         if action:
             args += ["-a", action]
+        if data:
+            args += ["-d", data]
         for key, value in (extras or {}).items():
             args += ["--es", key, value]
         if package and not component:

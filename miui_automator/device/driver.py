@@ -52,8 +52,8 @@ class Driver(Protocol):
     def shell(self, command: str, timeout_s: float = 30.0) -> ShellOutput: ...
 
     def start(self, *, component: str | None = None, action: str | None = None,
-              extras: Mapping[str, str] | None = None, package: str | None = None) -> None:
-        """Open an activity by component, intent action (with string extras) or app package."""
+              extras: Mapping[str, str] | None = None, package: str | None = None, data: str | None = None) -> None:
+        """Open an activity by component, intent action (with string extras and a data URI) or app package."""
 
     def current_app(self) -> tuple[str, str]:
         """(package, activity) in focus."""

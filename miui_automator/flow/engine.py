@@ -115,14 +115,20 @@ class Engine:
         self._size: tuple[int, int] | None = None
 
     # ================================================================ public
-    def run(self, flow: Flow, params: Mapping[str, str], secrets: Mapping[str, str]) -> RunResult:
-        """Run ``flow``. ``params`` are plain values; ``secrets`` never leave the engine except typed."""
+    def run(self, flow: Flow, params: Mapping[str, str], secrets: Mapping[str, str], start_at: int = 1) -> RunResult:
+        """Run ``flow``. ``params`` are plain values; ``secrets`` never leave the engine except typed.
+
+        ``start_at`` (a top-level step number) resumes a run whose earlier steps completed before: they are
+        skipped, never repeated (a fleet resumed after its controller died must not redo a destructive step).
+        """
+        if start_at < 1:
+            raise ValueError(f"start_at must be 1 or more, not {start_at}")
         started = self.clock.now()
         self._secrets = dict(secrets)
         self._emit("run_start", flow, {k: v for k, v in params.items()})
         variables = dict(params)
         try:
-            self._steps(flow.steps, "", variables, self._secrets)
+            self._steps(flow.steps, "", variables, self._secrets, start_at)
         except _StepError as failure:
             err = failure.error
             outcome = "error" if isinstance(err, DeviceError) else "failed"
@@ -148,8 +154,11 @@ class Engine:
         for listener in self.listeners:
             getattr(listener, event, lambda *a: None)(*args)
 
-    def _steps(self, steps, prefix: str, variables: dict[str, str], secrets: Mapping[str, str]) -> None:
+    def _steps(self, steps, prefix: str, variables: dict[str, str], secrets: Mapping[str, str], start_at: int = 1) -> None:
         for i, step in enumerate(steps, 1):
+            if i < start_at:
+                self._emit("log", "info", f"step {prefix}{i} skipped: completed in an earlier run, resuming at step {start_at}")
+                continue
             self._step(step, f"{prefix}{i}", variables, secrets)
 
     def _step(self, step: Step, step_id: str, variables: dict[str, str], secrets: Mapping[str, str]) -> None:
@@ -357,8 +366,9 @@ class Engine:
     def _do_open(self, step: OpenStep, step_id, variables, secrets):
         before = self._dismiss_popups(step_id)
         extras = {k: resolve(str(v), variables) for k, v in step.extras}
+        target = {"data": step.data} if step.data is not None else {}  # drivers without data support stay usable
         obs = self._verify(step, before, lambda: self.driver.start(
-            component=step.component, action=step.action, extras=extras, package=step.app), expect_change=False)
+            component=step.component, action=step.action, extras=extras, package=step.app, **target), expect_change=False)
         return obs, ""
 
     def _do_tap(self, step: TapStep, step_id, variables, secrets):

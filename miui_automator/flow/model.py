@@ -185,13 +185,17 @@ class StepBase:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OpenStep(StepBase):
-    """Start an activity by intent action, by component, or an app's launcher activity."""
+    """Start an activity by intent action, by component, or an app's launcher activity.
+
+    ``data`` is the intent's data URI (``am start -d``), e.g. a web page for ``android.intent.action.VIEW``.
+    """
 
     kind: ClassVar[str] = "open"
     action: str | None = None
     component: str | None = None
     app: str | None = None
     extras: tuple[tuple[str, str | int | float | bool], ...] = ()
+    data: str | None = None
 
     def _what(self) -> str:
         if self.action is not None:
@@ -200,6 +204,8 @@ class OpenStep(StepBase):
             target = f"component {self.component}"
         else:
             target = f"app {self.app}"
+        if self.data is not None:
+            target += f" {self.data}"
         if self.extras:
             target += " (" + ", ".join(f"{k}={v}" for k, v in self.extras) + ")"
         return f"open {target}"
@@ -449,7 +455,11 @@ Item = Union[Step, RuleAction]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Flow:
-    """A whole flow: its inputs and its steps, with ``path``/``line`` for messages about it."""
+    """A whole flow: its inputs and its steps, with ``path``/``line`` for messages about it.
+
+    ``confirm`` names the param whose value the user must confirm by typing it before the flow runs (the
+    account a deletion request is for); None for flows that need no such confirmation.
+    """
 
     name: str
     path: str
@@ -458,6 +468,7 @@ class Flow:
     description: str = ""
     destructive: bool = False
     params: tuple[Param, ...] = ()
+    confirm: str | None = None
 
     def describe(self) -> str:
         return f"flow {self.name}" + (f": {self.description}" if self.description else "")

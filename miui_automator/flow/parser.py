@@ -50,11 +50,12 @@ COMPONENT = re.compile(_JAVA_PACKAGE + r"/\.?[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-
 INTENT_ACTION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*\Z")
 PROP_NAME = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 SHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+DATA_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\\\"'`$]+\Z")
 
 STEP_KINDS = ("open", "tap", "type", "scroll-to", "press", "expect", "wait-for", "shell", "screenshot", "assert",
               "run", "when", "retry", "drive", "task")
 COMMON_KEYS = ("timeout", "optional", "name", "expect")
-FLOW_KEYS = ("name", "description", "destructive", "params", "steps")
+FLOW_KEYS = ("name", "description", "destructive", "confirm", "params", "steps")
 PARAM_KEYS = ("secret", "env", "required", "default", "choices", "description")
 SELECTOR_KEYS = MATCH_KEYS + MODIFIER_KEYS
 CONDITION_SUBJECTS = ("screen", "shell", "prop", "param")
@@ -633,11 +634,31 @@ class _FlowParser:
         description = self.text(f.get("description"), "description", empty_ok=True) if "description" in f else ""
         destructive = self.boolean(f.get("destructive"), "destructive") if "destructive" in f else False
         params = self.parse_params(f.get("params")) if "params" in f else ()
+        confirm = self.confirm_param(f.get("confirm")) if "confirm" in f else None
         steps = self.steps(f.require("steps", "a flow"), "steps", 0)
         flow = m.Flow(name=name, path=self.path, line=self.line(root), steps=steps, description=description,
-                      destructive=destructive, params=params)
+                      destructive=destructive, params=params, confirm=confirm)
         self.check_destructive_runs(flow)
+        self.check_confirmed_runs(flow)
         return flow
+
+    def confirm_param(self, node: Node) -> str:
+        """``confirm: NAME``: a plain param of this flow that the user confirms by typing its value."""
+        name = self.text(node, "confirm")
+        param = self.params.get(name)
+        if param is None:
+            self.fail(node, f"confirm names a param of this flow, and it has no '{name}'{_suggest(name, self.params)}")
+        if param.secret:
+            self.fail(node, f"confirm: '{name}' is secret; the user confirms a value they can see typed (e.g. an account id)")
+        return name
+
+    def check_confirmed_runs(self, flow: m.Flow) -> None:
+        if flow.confirm is not None:
+            return
+        for item in flow.walk():
+            if isinstance(item, m.RunStep) and item.flow.confirm is not None:
+                self.fail_at(item.line, f"flow '{item.flow.name}' asks the user to confirm its '{item.flow.confirm}', so this "
+                                        "flow must say 'confirm: PARAM' too (the confirmation happens before anything runs)")
 
     def check_destructive_runs(self, flow: m.Flow) -> None:
         if flow.destructive:
@@ -789,7 +810,7 @@ class _FlowParser:
         return simple[kind](body), None
 
     def kind_open(self, body: Node) -> dict[str, Any]:
-        f = self.fields(body, "open", ("action", "component", "app", "extras"))
+        f = self.fields(body, "open", ("action", "component", "app", "extras", "data"))
         target = f.exactly_one(("action", "component", "app"), "open")
         value_node = f.get(target)
         value = self.text(value_node, target)
@@ -805,7 +826,17 @@ class _FlowParser:
             extras_node = self.mapping(f.get("extras"), "extras")
             for key, _, extra in self.pairs(extras_node, "extras"):
                 extras.append((key, self.extra_value(extra, key)))
-        return {target: value, "extras": tuple(extras)}
+        values: dict[str, Any] = {target: value, "extras": tuple(extras)}
+        if "data" in f:
+            if target == "app":
+                self.fail(f.key_node("data"), "data needs an intent (action or component), not app")
+            data_node = f.get("data")
+            data = self.text(data_node, "data")
+            if not DATA_URI.match(data):
+                self.fail(data_node, f"data {data!r} is not a URI (e.g. https://account.xiaomi.com/pass/del); it is "
+                                     "literal: no spaces, quotes, backslashes or ${...}")
+            values["data"] = data
+        return values
 
     def extra_value(self, node: Node, key: str) -> str | int | float | bool:
         what = f"extra '{key}'"

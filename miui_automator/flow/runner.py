@@ -150,14 +150,17 @@ def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
 
 
 def run(flow: Flow, driver: Driver, info: DeviceInfo, *, params: Mapping[str, str], secrets: Mapping[str, str],
-        run_dir: Path, on_step: Callable[[str, str, str], None] | None = None, verify: bool = True) -> RunOutcome:
-    """Run ``flow`` on ``driver`` writing records into ``run_dir``; always renders the reports."""
+        run_dir: Path, on_step: Callable[[str, str, str], None] | None = None, verify: bool = True,
+        start_at: int = 1) -> RunOutcome:
+    """Run ``flow`` on ``driver`` writing records into ``run_dir``; always renders the reports.
+
+    ``start_at`` skips the top-level steps before it (a resumed fleet run: they completed before)."""
     writer = EventWriter(run_dir, redact=[v for v in secrets.values() if v])
     listener = ArtifactListener(run_dir, writer, info.as_dict(), on_step)
     engine = Engine(driver, default_catalogue(), listeners=[listener], variant=info.variant, verify=verify,
                     tasks=registry())
     try:
-        result = engine.run(flow, params, secrets)
+        result = engine.run(flow, params, secrets, start_at=start_at)
     finally:
         writer.close()
         reports = render_all(run_dir)

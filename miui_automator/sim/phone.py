@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .account_server import AccountServer
 from .faults import Faults
 from .layout import status_bar
 from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
@@ -130,12 +131,15 @@ class Phone:
     ) -> None:
         self.variant = variant if isinstance(variant, Variant) else get_variant(variant)
         self.clock = clock
-        self.wall_clock = wall_clock
+        self._wall_clock = wall_clock
+        self.time_offset = 0.0  # seconds added to the wall clock by advance_time()
         self.faults = faults or Faults()
         self._init_args = dict(seed=seed, account_id=account_id, signed_in=signed_in, find_device=find_device,
                                media_files=media_files, media_bytes=media_bytes)
-        self.state: PhoneState = new_state(self.variant, password=password, clock=wall_clock, **self._init_args)
+        self.state: PhoneState = new_state(self.variant, password=password, clock=self.wall_clock, **self._init_args)
         self._password_digest = self.state.password_digest
+        self.account_server = AccountServer(self.wall_clock)
+        self.account_server.register(account_id, self._password_digest)
         self.started = clock()
         self.input_events = 0
         self.actions = 0
@@ -229,6 +233,17 @@ class Phone:
         self.after(downtime, self.replug)
 
     # ----------------------------------------------------------------- time
+    def wall_clock(self) -> float:
+        """Seconds since the epoch on the phone (and at Xiaomi's servers): the injected clock plus
+        whatever :meth:`advance_time` added."""
+        return self._wall_clock() + self.time_offset
+
+    def advance_time(self, *, days: float = 0, seconds: float = 0) -> None:
+        """Move the wall clock forward (e.g. past an account deletion's 30-day waiting period);
+        timers run on the monotonic clock and are not affected."""
+        self.time_offset += days * 24 * 3600 + seconds
+        self.changed()
+
     def after(self, seconds: float, fn: Callable[[], None]) -> None:
         self._timers.append(Timer(self.clock() + seconds, fn))
 
@@ -530,11 +545,13 @@ class Phone:
 
     # ----------------------------------------------------------------- apps
     def start_activity(self, component: str | None = None, action: str | None = None,
-                       extras: dict[str, str] | None = None, package: str | None = None) -> tuple[bool, str]:
+                       extras: dict[str, str] | None = None, package: str | None = None,
+                       data: str | None = None) -> tuple[bool, str]:
         """``am start``: returns (ok, message) with the message a phone prints on failure."""
         from .screens import resolve_intent
 
-        screen, message = resolve_intent(self, component=component, action=action, extras=extras or {}, package=package)
+        screen, message = resolve_intent(self, component=component, action=action, extras=extras or {}, package=package,
+                                         data=data)
         if screen is None:
             return False, message
         if self.state.locked:

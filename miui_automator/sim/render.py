@@ -338,6 +338,38 @@ class _Painter:
             x = min(end + 4, right - 40)
             self.draw.rectangle((x, cy - 30, x + 3, cy + 30), fill=BLUE)
 
+    def draw_webview(self, node: Node, ctx: _Ctx) -> None:
+        self.image.paste(CARD, node.bounds)  # a web page is white edge to edge; its nodes draw on it
+
+    def draw_urlbar(self, node: Node, ctx: _Ctx) -> None:
+        """The browser's address pill: a padlock before the address, or the grey hint when empty."""
+        left, top, right, bottom = node.bounds
+        self.rounded(node.bounds, (bottom - top) // 2, FIELD)
+        if not node.text:
+            self.text((left + 40, top, right - 30, bottom), node.hint, _TEXT["search"], replace(ctx, dark=False))
+            return
+        cx, cy = left + 60, (top + bottom) // 2
+        self.draw.arc((cx - 13, cy - 30, cx + 13, cy - 4), 180, 360, fill=INK_SOFT, width=5)
+        self.draw.line([(cx - 13, cy - 17), (cx - 13, cy - 6)], fill=INK_SOFT, width=5)
+        self.draw.line([(cx + 13, cy - 17), (cx + 13, cy - 6)], fill=INK_SOFT, width=5)
+        self.rounded((cx - 20, cy - 8, cx + 21, cy + 24), 6, INK_SOFT)
+        self.text((left + 100, top, right - 30, bottom), node.text, _Text(40, color=INK_SOFT), replace(ctx, dark=False))
+
+    def draw_checkbox(self, node: Node, ctx: _Ctx) -> None:
+        """A square box (blue with a tick when checked) and its label to the right, as web forms draw one."""
+        left, top, right, bottom = node.bounds
+        side = 64
+        y0 = (top + bottom - side) // 2
+        if node.checked:
+            self.rounded((left, y0, left + side, y0 + side), 14, BLUE if node.enabled else BLUE_DISABLED)
+            self.draw.line([(left + 14, y0 + 33), (left + 28, y0 + 47), (left + 51, y0 + 19)], fill=WHITE, width=8,
+                           joint="curve")
+        else:
+            self.rounded((left, y0, left + side, y0 + side), 14, CHEVRON)
+            self.rounded((left + 5, y0 + 5, left + side - 5, y0 + side - 5), 10, WHITE)
+        self.text((left + side + 30, top, right, bottom), node.text, _Text(40, wrap=True, min_size=28), ctx,
+                  enabled=node.enabled)
+
     def draw_progress(self, node: Node, ctx: _Ctx) -> None:
         left, top, right, bottom = node.bounds
         width, height = right - left, bottom - top

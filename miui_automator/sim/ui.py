@@ -30,7 +30,7 @@ class Node:
     what a tap on the node asks the phone model to do (also not serialised).
     Known styles: window, statusbar, actionbar, title, back, row, row_title, row_summary,
     row_value, switch, list, button, button_primary, button_danger, dialog, dialog_title,
-    dialog_message, edit, checkbox, progress, text, icon, header, banner, webview.
+    dialog_message, edit, checkbox, progress, text, icon, header, banner, webview, urlbar.
     """
 
     cls: str = "android.widget.FrameLayout"

@@ -116,7 +116,7 @@ def _am_start(ctx: Ctx, args: list[str]) -> int:
         phone.force_stop(intent.target_package)
     ctx.out(f"Starting: {intent.describe()}\n")
     ok, message = phone.start_activity(component=intent.component, action=intent.action, extras=intent.extras,
-                                       package=intent.package)
+                                       package=intent.package, data=intent.data)
     if not ok:
         ctx.err(message.rstrip("\n") + "\n")
         return 1

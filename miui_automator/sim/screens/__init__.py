@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .account import AccountPage, SignInPage
 from .backup import LocalBackupHome
+from .browser import BROWSER_COMPONENT, BrowserScreen, opens_in_browser
 from .cloud import CloudMain, WipeDataConfirm
 from .settings import AboutPhone, DeveloperOptions, FactoryReset, SettingsHome
 from .system import CloudPromoPopup, HomeScreen, SetupWizard, UpdatePopup, lockscreen_window
 
 __all__ = [
-    "AccountPage", "SignInPage", "LocalBackupHome", "CloudMain", "WipeDataConfirm", "SettingsHome", "AboutPhone",
+    "AccountPage", "SignInPage", "BrowserScreen", "LocalBackupHome", "CloudMain", "WipeDataConfirm", "SettingsHome", "AboutPhone",
     "DeveloperOptions", "FactoryReset", "CloudPromoPopup", "HomeScreen", "SetupWizard", "UpdatePopup",
     "lockscreen_window", "home_screen", "resolve_intent",
 ]
@@ -36,6 +37,7 @@ COMPONENTS = {
     "com.miui.backup/com.miui.backup.local.LocalHomeActivity": LocalBackupHome,
     "com.miui.backup/com.miui.backup.BackupActivity": LocalBackupHome,
     "com.miui.home/com.miui.home.launcher.Launcher": HomeScreen,
+    BROWSER_COMPONENT: BrowserScreen,
 }
 
 ACTIONS = {
@@ -54,11 +56,14 @@ LAUNCHERS = {
     "com.miui.cloudservice": CloudMain,
     "com.miui.backup": LocalBackupHome,
     "com.miui.home": HomeScreen,
+    "com.android.browser": BrowserScreen,
 }
 
 
-def resolve_intent(phone, *, component=None, action=None, extras=None, package=None):
+def resolve_intent(phone, *, component=None, action=None, extras=None, package=None, data=None):
     """(screen, message): the screen an intent opens, or None and the error ``am`` prints."""
+    if data and opens_in_browser(component, action, data):
+        return BrowserScreen(phone, data), f"Starting: Intent {{ act={action or 'android.intent.action.VIEW'} dat={data} }}"
     if component:
         pkg, _, cls = component.partition("/")
         if cls.startswith("."):

@@ -14,9 +14,12 @@ from miui_automator.screens import Catalogue, default_catalogue, identify
 
 VOCABULARY = {
     "launcher", "lockscreen", "setup_wizard", "settings_home", "about_phone", "backup_and_restore", "additional_settings",
-    "developer_options", "factory_reset", "factory_reset_password", "factory_reset_confirm", "account", "signin",
+    "developer_options", "factory_reset", "factory_reset_password", "factory_reset_confirm",
+    "factory_reset_erasing", "signout_wrong_password", "account", "signin",
     "signout_confirm", "signout_password", "find_device_failed", "signing_out", "wipe_confirm", "cloud", "backup_home",
     "backup_select", "backup_progress", "backup_done", "backup_abort_confirm", "cloud_promo_popup", "update_popup",
+    "web_loading", "web_signin", "web_signin_failed", "web_account_deleted", "web_delete_consequences",
+    "web_deletion_requested", "web_deletion_cancelled", "web_page_unknown",
 }
 
 

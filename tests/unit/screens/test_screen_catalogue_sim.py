@@ -176,6 +176,10 @@ def walk_signout(tour: Tour, label: str) -> str:
         elif name == "wipe_confirm":
             tour.tap(text=t("wipe_keep"))
         elif name == "signout_password":
+            tour.type_password("not-the-password")
+            tour.tap(rid="android:id/button1")
+            assert p.current_screen_name() == "signout_wrong_password"
+            tour.check(f"{label} step {step}, wrong password")
             tour.type_password()
             tour.check(f"{label} step {step}, password typed")
             tour.tap(rid="android:id/button1")
@@ -243,7 +247,8 @@ def test_identify_names_every_simulated_screen(variant: str) -> None:
     assert not problems, "\n".join(problems)
 
     seen = set().union(*(tr.names() for tr in tours))
-    expected = set(default_catalogue().names)
+    # account.xiaomi.com in the browser is toured in tests/unit/account/test_account_browser.py
+    expected = {name for name in default_catalogue().names if not name.startswith("web_")}
     if variant == "hyperos1-en":  # HyperOS 1 signs out without a confirmation dialog (wipe, password)
         expected.discard("signout_confirm")
     assert expected - seen == set(), f"catalogue screens never shown on {variant}: {sorted(expected - seen)}"
