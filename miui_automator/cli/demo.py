@@ -63,6 +63,10 @@ def demo_cmd(variant: str, out_dir: Path) -> int:
             codes.append(result.exit_code)
             if result.exit_code:
                 break
+            if name == "backup":
+                from ..backup import latest_verified_backup
+
+                click.echo(f"{'':<18} backup verified: {latest_verified_backup(out_dir / 'backups', info.hardware_serial)}")
             info = driver.info()
         click.echo(f"Mi account on the phone now: {info.mi_account or 'none'}")
         return max(codes)

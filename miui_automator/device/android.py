@@ -91,17 +91,26 @@ class AndroidDevice:
             dumps[key] = self.shell(cmd).output
         return parse_device_info(self.serial, self.props(), **dumps)
 
-    def hierarchy(self) -> Hierarchy:
+    def _read(self, what: str, fn):
+        """A read is safe to repeat: if the uiautomator2 server died under it, restart it and read again."""
         try:
-            xml = self.u2.dump_hierarchy()
-        except U2_ERRORS as err:
-            raise self._fail("reading the UI hierarchy failed", err) from None
-        return parse_hierarchy(xml)
+            return fn()
+        except U2_ERRORS as first:
+            try:
+                self.restart_automation()
+                return fn()
+            except U2_ERRORS as err:
+                raise self._fail(what, err) from None
+            except DeviceError:
+                raise self._fail(what, first) from None
+
+    def hierarchy(self) -> Hierarchy:
+        return parse_hierarchy(self._read("reading the UI hierarchy failed", lambda: self.u2.dump_hierarchy()))
 
     def screenshot(self) -> Image.Image:
         """Through uiautomator2's RPC; if it returns nothing, ``screencap`` with errors surfaced."""
         try:
-            data = self.u2.jsonrpc.takeScreenshot(1, 80)
+            data = self._read("screenshot failed", lambda: self.u2.jsonrpc.takeScreenshot(1, 80))
             if data:
                 image = Image.open(io.BytesIO(base64.b64decode(data)))
                 image.load()

@@ -282,14 +282,16 @@ class Engine:
         """Find the element, scrolling the page if asked; (node, observation) or a failure."""
         deadline = self.clock.now() + timeout_s
         obs = self._dismiss_popups(step_id)
-        swipes = 0
+        swipes = still = 0
         while True:
             node = self._find(sel, obs.hierarchy, variables)
             if node is not None:
                 return node, obs
             if scroll and swipes < max_swipes:
-                if not self._swipe_up(obs):
-                    scroll = False
+                # two swipes in a row that move nothing mean the end of the list (one may land on a
+                # screen that is still animating in, and be lost)
+                still = 0 if self._swipe_up(obs) else still + 1
+                scroll = still < 2
                 swipes += 1
                 obs = self._dismiss_popups(step_id)
                 continue
@@ -310,7 +312,9 @@ class Engine:
             x, y1, y2 = w // 2, h * 3 // 4, h // 4
         before = obs.hierarchy.fingerprint()
         self.driver.swipe(x, y1, x, y2, 0.2)
-        after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
+        # a list that scrolls changes soon after the swipe (a slow phone still animates meanwhile);
+        # one that is at its end never does, so the wait for a change is short
+        after = self._settled(before, True, waits.SCROLL_CHANGE_TIMEOUT_S)
         return after.hierarchy.fingerprint() != before
 
     def _with_shot(self, obs: Observation) -> Observation:

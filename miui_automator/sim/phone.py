@@ -434,6 +434,8 @@ class Phone:
         self.check_input()
         before = self._before_action()
         version = self.version
+        if self._frozen is not None:
+            return True  # like a tap, a swipe on a screen that is still animating in is lost
         if self.state.locked:
             if y1 - y2 > 300:
                 self.state.locked = False

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from miui_automator.cli.main import main
+from miui_automator.sim.faults import parse_faults
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,48 @@ def test_verify_account_removed_is_read_only(make_phone, sim_host, tmp_path):
     signed_out = make_phone("hyperos2-zh", signed_in=False)
     assert main(["run", "verify-account-removed", "-s", signed_out.serial, "--out", str(tmp_path / "2")]) == 0
     assert sim_host.call(lambda: dev.phone.input_events) == before
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backup_then_gated_sign_out(variant, make_phone, sim_host, tmp_path, monkeypatch):
+    dev = make_phone(variant, password=PASSWORD, media_files=12, media_bytes=3 * 1024 * 1024)
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
+    monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", PASSWORD)
+    assert main(["run", "backup", "-s", dev.serial, "--out", str(tmp_path / "b")]) == 0
+    (backup,) = [p for p in (tmp_path / "backups").glob("*/*") if p.is_dir()]
+    manifest = json.loads((backup / "backup-manifest.json").read_text())
+    assert len(manifest["files"]) >= 12
+    assert main(["backup", "verify", str(backup)]) == 0
+    # the gate is satisfied by that backup: no --no-backup-gate
+    assert main(["run", "remove-mi-account", "-s", dev.serial, "--yes", "--out", str(tmp_path / "r")]) == 0
+    assert sim_host.call(lambda: dev.phone.state.has_xiaomi_account()) is False
+
+
+@pytest.mark.parametrize("spec", ["popup=2", "update=3", "slow=0.4", "u2crash=20"])
+def test_flows_survive_faults(spec, make_phone, sim_host, tmp_path, monkeypatch):
+    dev = make_phone("miui14-en", password=PASSWORD, media_files=8, media_bytes=1024 * 1024,
+                     faults=parse_faults(spec))
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
+    monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", PASSWORD)
+    assert main(["run", "backup", "-s", dev.serial, "--out", str(tmp_path / "b")]) == 0
+    assert main(["run", "remove-mi-account", "-s", dev.serial, "--yes", "--out", str(tmp_path / "r")]) == 0
+    assert sim_host.call(lambda: dev.phone.state.has_xiaomi_account()) is False
+
+
+@pytest.mark.parametrize("variant", ["miui12.5-en", "hyperos2-zh"])
+def test_reset_test_device(variant, make_phone, sim_host, tmp_path, monkeypatch):
+    dev = make_phone(variant, password=PASSWORD, media_files=8, media_bytes=1024 * 1024)
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
+    monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", PASSWORD)
+    assert main(["run", "reset-test-device", "-s", dev.serial, "--yes", "--out", str(tmp_path / "r")]) == 0
+    assert sim_host.call(lambda: dev.phone.current_screen_name()) == "setup_wizard"
+    assert list((tmp_path / "backups").glob("*/*/backup-manifest.json"))
+    _no_password_anywhere(_run_dir(tmp_path / "r"), sim_host.call(lambda: list(dev.phone.state.shell_history)))
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "backup             passed" in out and "remove-mi-account  passed" in out and "now: none" in out
+    assert len(list((tmp_path / "demo" / "runs").glob("*/report.html"))) == 2
