@@ -260,3 +260,17 @@ def test_usage_errors_are_one_line_exit_2(capsys, tmp_path):
     assert fleet("run", "--resume", "latest", "--all", "--out", str(tmp_path)) == 2
     assert fleet("status", "--out", str(tmp_path)) == 2
     assert "no ledger here" in capsys.readouterr().err
+
+
+def test_sixteen_mixed_phones_reset_in_one_run(make_phone, sim_host, tmp_path, monkeypatch, capsys):
+    """The fleet workhorse on a lab's worth of phones: back up, sign out and factory-reset all 16."""
+    phones = [make_phone(VARIANTS[i % 4], media_files=4, media_bytes=256 * 1024) for i in range(16)]
+    monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", "demo-password")
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
+    out = tmp_path / "runs"
+    assert fleet("run", "reset-test-device", *serial_args(phones), "--parallel", "16", "--yes", "--out", str(out)) == 0
+    assert "16 phone(s) — 16 passed" in capsys.readouterr().out
+    for phone in phones:
+        assert sim_host.call(lambda: phone.phone.current_screen_name()) == "setup_wizard"
+        assert sim_host.call(lambda: phone.phone.state.has_xiaomi_account()) is False
+    assert len(list((tmp_path / "backups").glob("*/*/backup-manifest.json"))) == 16
