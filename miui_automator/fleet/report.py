@@ -8,8 +8,6 @@ so a run resumed after its controller was killed renders the whole run, every at
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -20,7 +18,7 @@ from urllib.parse import quote
 import jinja2
 
 from .. import __version__
-from ..report.render import printable
+from ..report.render import printable, write_atomically
 from . import ledger as L
 
 INDEX_HTML = "index.html"
@@ -123,19 +121,7 @@ def render_fleet(summary: FleetSummary, out_dir: Path | str) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {"html": (INDEX_HTML, render_index(summary).encode("utf-8")), "junit": (JUNIT_XML, render_junit(summary)),
                "json": (FLEET_JSON, (json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))}
-    return {kind: _write_atomically(out_dir / name, data) for kind, (name, data) in outputs.items()}
-
-
-def _write_atomically(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return {kind: write_atomically(out_dir / name, data) for kind, (name, data) in outputs.items()}
 
 
 def duration_text(seconds: float | None) -> str:

@@ -24,7 +24,7 @@ from ..errors import DeviceError, MiuiAutomatorError, StepFailed, VerificationFa
 from ..screens.catalogue import Catalogue, Identification
 from ..vision.frames import check_frame, frames_differ
 from . import waits
-from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, Item, OpenStep, PressStep,
+from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, OpenStep, PressStep,
                     RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TaskStep, TypeStep,
                     WaitAction, WaitForStep, WhenStep, resolve)
 

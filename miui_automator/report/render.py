@@ -29,6 +29,7 @@ from PIL import Image
 
 from miui_automator import __version__
 from miui_automator.report.events import OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, Shot, StepRecord, read_events
+from miui_automator.device.info import mask_account
 from miui_automator.vision.frames import thumbnail
 
 REPORT_JSON = "report.json"
@@ -69,11 +70,11 @@ def render_all(run_dir: Path | str) -> dict[str, Path]:
     }
     written = {}
     for key, (name, data) in outputs.items():
-        written[key] = _write_atomically(run_dir / name, data)
+        written[key] = write_atomically(run_dir / name, data)
     return written
 
 
-def _write_atomically(path: Path, data: bytes) -> Path:
+def write_atomically(path: Path, data: bytes) -> Path:
     """Replace ``path`` in one step, so a reader never sees half a report."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -86,16 +87,6 @@ def _write_atomically(path: Path, data: bytes) -> Path:
     return path
 
 
-def mask_account(value: str) -> str:
-    """``1234567890`` -> ``12***90``, ``jo.doe@mi.com`` -> ``jo***@mi.com``: enough to tell phones apart."""
-    if "*" in value:
-        return value
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:2]}***@{domain}"
-    return f"{value[:2]}***{value[-2:]}" if len(value) >= 6 else "***"
-
-
 def masked_device(device: Mapping[str, Any]) -> dict[str, Any]:
     """The device dict with account identifiers (account fields holding digits or an @) masked."""
 
@@ -103,7 +94,7 @@ def masked_device(device: Mapping[str, Any]) -> dict[str, Any]:
         if "account" not in key.lower():
             return value
         if isinstance(value, str) and re.search(r"[\d@]", value):
-            return mask_account(value)
+            return value if "*" in value else mask_account(value)
         if isinstance(value, (list, tuple)):
             return [mask(key, v) for v in value]
         if isinstance(value, Mapping):  # other_accounts: [{"name": ..., "type": ...}]

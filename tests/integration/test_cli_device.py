@@ -9,7 +9,6 @@ import pytest
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
 from miui_automator.flow import runner
-from miui_automator.sim.faults import parse_faults
 
 pytestmark = pytest.mark.integration
 
