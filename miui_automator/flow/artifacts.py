@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping
 
+from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
 from ..report.events import EventWriter
 from ..vision.frames import annotate
@@ -51,10 +52,13 @@ class ArtifactListener(BaseListener):
         return plain, marked
 
     def run_start(self, flow, params) -> None:
-        masked = {k: v for k, v in params.items()}
+        masked = dict(params)
         for p in flow.params:
             if p.secret:
                 masked[p.name] = "***"
+        confirm = flow.confirm  # the account id a flow confirms is shown masked, as everywhere else
+        if confirm and masked.get(confirm):
+            masked[confirm] = mask_account(masked[confirm])
         self.writer.write("run_start", flow=flow.name, description=flow.description, destructive=flow.destructive,
                           device=self.device, params=masked, out_dir=str(self.run_dir))
 

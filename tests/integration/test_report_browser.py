@@ -116,4 +116,4 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert 'id="outcome">failed<' in dom
     assert len(re.findall(r'<img src="data:image/jpeg;base64,', dom)) == 5  # 3 steps, failed step 4, failure panel
     assert 'href="screens/004-failure.png"' in dom and 'href="hierarchy-004.xml"' in dom
-    assert "62***09" in dom and "6281734509" not in dom
+    assert "62******09" in dom and "6281734509" not in dom
