@@ -169,28 +169,20 @@ class Engine:
             try:
                 obs, note = self._execute(step, step_id, variables, secrets)
                 break
-            except _StepError as failure:
-                if isinstance(failure.error, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP \
-                        and self._automation_recovered(failure.error):
-                    restarts += 1
-                    self._emit("log", "warning", f"step {step_id}: uiautomator2 restarted after: {failure.error}")
-                    continue
-                self._emit("step_failed", step_id, step, failure.error, failure.obs, self.clock.now() - started)
-                if step.optional:
-                    self._emit("log", "warning", f"optional step {step_id} failed: {failure.error}")
-                    return
-                raise
-            except MiuiAutomatorError as err:
-                failure = _StepError(err, self._safe_observation())
-                if isinstance(err, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP and self._automation_recovered(err):
+            except MiuiAutomatorError as err:  # raised by this step itself: a dead uiautomator2 is restarted once
+                if isinstance(err, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP \
+                        and self._automation_recovered(err):
                     restarts += 1
                     self._emit("log", "warning", f"step {step_id}: uiautomator2 restarted after: {err}")
                     continue
-                self._emit("step_failed", step_id, step, err, failure.obs, self.clock.now() - started)
-                if step.optional:
-                    self._emit("log", "warning", f"optional step {step_id} failed: {err}")
-                    return
-                raise failure from None
+                failure = _StepError(err, self._safe_observation())
+            except _StepError as failed:  # a verification of this step, or a nested step that already failed
+                failure = failed
+            self._emit("step_failed", step_id, step, failure.error, failure.obs, self.clock.now() - started)
+            if step.optional:
+                self._emit("log", "warning", f"optional step {step_id} failed: {failure.error}")
+                return
+            raise failure from None
         self._emit("step_done", step_id, step, obs, self.clock.now() - started, note)
 
     def _automation_recovered(self, err: DeviceError) -> bool:
@@ -210,8 +202,7 @@ class Engine:
 
     def _fail(self, message: str, obs: Observation | None, cls=StepFailed, **data) -> _StepError:
         if obs is not None:
-            message = f"{message} (screen seen: {obs.screen}; {obs.ident.seen})" if obs.screen != "unknown" or obs.ident.seen \
-                else message
+            message = f"{message} (screen seen: {obs.screen}; {obs.ident.seen})"
         return _StepError(cls(message, **data), obs)
 
     def _window_size(self) -> tuple[int, int]:
@@ -456,7 +447,7 @@ class Engine:
         return obs, detail
 
     def _do_run(self, step: RunStep, step_id, variables, secrets):
-        sub_vars = {p.default is not None and p.name or p.name: p.default or "" for p in step.flow.params if not p.secret}
+        sub_vars = {p.name: p.default or "" for p in step.flow.params if not p.secret}
         sub_vars.update({name: resolve(template, variables) for name, template in step.params})
         sub_secrets = {name: secrets[src] for name, src in step.secrets if src in secrets}
         self._steps(step.flow.steps, f"{step_id}.", sub_vars, sub_secrets)
