@@ -103,7 +103,11 @@ def _settings(servers: tuple[str, ...], options: FleetOptions, password_file: st
 
 
 def _refuse_unattended(flow: Flow, yes: bool) -> None:
-    """Checked before anything else: without a terminal to ask, a destructive flow needs --yes."""
+    """Checked before anything else: without a terminal to ask, a destructive flow needs --yes; and a
+    flow whose account the user must confirm by typing it (a deletion request) is one phone at a time."""
+    if flow.confirm:
+        raise UsageError(f"flow {flow.name} needs its account confirmed phone by phone: run it with "
+                         f"`miui-automator run {flow.name} -s SERIAL`, not as a fleet")
     if flow.destructive and not yes and not sys.stdin.isatty():
         raise UsageError(f"flow {flow.name} is destructive: pass --yes to run it unattended")
 
@@ -280,6 +284,7 @@ def watch_cmd(flow_ref: str, max_devices: int | None, timeout_s: float | None, i
     flow = runner.load(flow_ref)
     inv = load_inventory(inventory) if inventory else None
     cli_params = _param_pairs(param_values)
+    _refuse_unattended(flow, yes)
     _confirm(flow, yes, "every phone plugged in from now on")
     use = _servers(servers, inv)
     options = _options(parallel, phone_timeout, inv, no_backup_gate, no_verify)

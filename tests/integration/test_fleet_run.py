@@ -274,3 +274,10 @@ def test_sixteen_mixed_phones_reset_in_one_run(make_phone, sim_host, tmp_path, m
         assert sim_host.call(lambda: phone.phone.current_screen_name()) == "setup_wizard"
         assert sim_host.call(lambda: phone.phone.state.has_xiaomi_account()) is False
     assert len(list((tmp_path / "backups").glob("*/*/backup-manifest.json"))) == 16
+
+
+@pytest.mark.parametrize("args", [["run", "--all"], ["watch", "--timeout", "1"]])
+def test_account_confirming_flows_are_not_run_as_a_fleet(args, capsys):
+    assert fleet(args[0], "request-account-deletion", *args[1:], "--yes") == 2
+    err = capsys.readouterr().err
+    assert "phone by phone" in err and err.strip().count("\n") == 0
