@@ -52,16 +52,7 @@ def adb_port() -> Iterator[int]:
     # If something imported adbutils before pytest_configure ran, rebind its global client.
     adbutils.adb = adbutils.AdbClient(port=port)
     adbutils.device = adbutils.adb.device
-    # The libusb backend spends 3 s on an initial USB scan at start-up; tests attach no USB devices.
-    saved = os.environ.get("ADB_LIBUSB")
-    os.environ["ADB_LIBUSB"] = "0"
-    try:
-        ensure_adb_server(port)
-    finally:
-        if saved is None:
-            del os.environ["ADB_LIBUSB"]
-        else:
-            os.environ["ADB_LIBUSB"] = saved
+    ensure_adb_server(port, usb=False)  # tests attach no USB devices
     try:
         yield port
     finally:

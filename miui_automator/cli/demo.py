@@ -29,7 +29,7 @@ def demo_cmd(variant: str, out_dir: Path) -> int:
     adb_port = free_port()
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(adb_port)
     os.environ["MIUI_AUTOMATOR_BACKUPS"] = str(out_dir / "backups")
-    ensure_adb_server(adb_port)
+    ensure_adb_server(adb_port, usb=False)  # private: it only ever sees the simulated phone
     import adbutils
 
     adbutils.adb = adbutils.AdbClient(port=adb_port)  # uiautomator2's global client: the private server

@@ -244,16 +244,19 @@ def adb_server_alive(port: int | None = None, timeout: float = 2.0) -> bool:
         return False
 
 
-def ensure_adb_server(port: int | None = None) -> None:
+def ensure_adb_server(port: int | None = None, *, usb: bool = True) -> None:
     """Start ``adb -P port start-server`` unless a server already answers on that port.
 
     ``port=None`` means ``$ANDROID_ADB_SERVER_PORT``, else 5037, as adb and adbutils decide.
+    ``usb=False`` is for a private server that only ever sees simulated phones: it skips the libusb
+    backend's 3 s scan for USB devices at start-up.
     """
     port = _resolve_port(port)
     if adb_server_alive(port):
         return
+    env = dict(os.environ) if usb else dict(os.environ, ADB_LIBUSB="0")
     # The server daemonises; its stdio must not be our pipes or run() would wait for it.
-    proc = subprocess.run([adb_path(), "-P", str(port), "start-server"], stdin=subprocess.DEVNULL,
+    proc = subprocess.run([adb_path(), "-P", str(port), "start-server"], stdin=subprocess.DEVNULL, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=ADB_START_TIMEOUT)
     if proc.returncode != 0 or not adb_server_alive(port):
         raise DeviceError(f"could not start the adb server on port {port}", port=port, returncode=proc.returncode)

@@ -6,7 +6,6 @@ staying its own.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import xml.etree.ElementTree as ET
@@ -65,15 +64,7 @@ def test_sixteen_mixed_phones_in_one_run(make_phone, tmp_path, capsys):
 def second_server(sim_host, adb_port):
     """A second real adb server on loopback (a "USB host" sharing its phones), and a way to attach phones to it."""
     port = free_port()
-    saved = os.environ.get("ADB_LIBUSB")
-    os.environ["ADB_LIBUSB"] = "0"
-    try:
-        ensure_adb_server(port)
-    finally:
-        if saved is None:
-            del os.environ["ADB_LIBUSB"]
-        else:
-            os.environ["ADB_LIBUSB"] = saved
+    ensure_adb_server(port, usb=False)
     attached = []
 
     def attach(variant: str, seed: int):
