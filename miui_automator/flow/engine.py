@@ -521,12 +521,16 @@ class Engine:
             obs = obs or self._dismiss_popups(step_id)
             return obs.screen in cond.screens, f"screen {obs.screen}", obs
         if cond.kind == "shell":
+            # a command's output can name the owner's accounts and data: reports say only how much there was
             text = self.driver.shell(resolve(cond.subject, variables)).output
+            detail = f"{len(text.splitlines())} lines of output"
         elif cond.kind == "prop":
             text = self.driver.shell(f"getprop {cond.subject}").output.strip()
+            detail = f"{cond.subject}={_short(text)}"
         else:
             text = variables.get(cond.subject, "")
-        return _compare(cond, text, variables), _short(text), obs
+            detail = f"{cond.subject}={_short(text)}"
+        return _compare(cond, text, variables), detail, obs
 
 
 def _compare(cond: Condition, text: str, variables) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_remove_mi_account(variant, make_phone, sim_host, tmp_path, monkeypatch,
     shots = [e for e in events if e["type"] == "screenshot" and "signed-out-entry" in e["path"]]
     assert shots and (run / shots[0]["path"]).exists()
     _no_password_anywhere(run, sim_host.call(lambda: list(dev.phone.state.shell_history)))
+    for f in run.rglob("*"):  # the owner's other accounts appear masked only
+        assert f.is_dir() or not re.search(rb"owner\d+@gmail\.com", f.read_bytes()), f
 
 
 def test_remove_synced_data(make_phone, sim_host, tmp_path, monkeypatch):
