@@ -29,7 +29,7 @@ from ..fleet.report import render_fleet, summarize
 from ..fleet.runner import DEFAULT_PARALLEL, DEFAULT_PHONE_TIMEOUT_S, Fleet, FleetOptions, new_fleet_run, plan_resume
 from ..fleet.view import FleetView, format_table, print_summary, summary_text
 from ..fleet.watch import Station
-from .flows import _param_pairs
+from .flows import param_pairs
 
 LEDGER_NAME = "ledger.sqlite3"
 
@@ -167,6 +167,16 @@ def _drive(fleet: Fleet, view: FleetView, body) -> int:
     return _finish(fleet, view, extra_failure=bool(result))
 
 
+def _run_all(fleet: Fleet, plans) -> None:
+    """Record every planned phone first (so the report lists them all), then start them and wait."""
+    for plan in plans:
+        fleet.record(plan)
+    fleet.render()
+    for plan in plans:
+        fleet.start(plan)
+    fleet.wait()
+
+
 @fleet.command("run")
 @click.argument("flow_ref", metavar="FLOW", required=False)
 @click.option("--all", "everything", is_flag=True, help="Every phone attached to the adb server(s) in use.")
@@ -193,7 +203,7 @@ def run_cmd(flow_ref: str | None, everything: bool, resume: str | None, inventor
         raise UsageError("--all takes every attached phone: do not combine it with --inventory or -s")
     flow = runner.load(flow_ref)
     inv = load_inventory(inventory) if inventory else None
-    cli_params = _param_pairs(param_values)
+    cli_params = param_pairs(param_values)
     _refuse_unattended(flow, yes)
     use = _servers(servers, inv)
     options = _options(parallel, phone_timeout, inv, no_backup_gate, no_verify)
@@ -216,16 +226,7 @@ def run_cmd(flow_ref: str | None, everything: bool, resume: str | None, inventor
     fleet_ = Fleet(flow, ledger, run_id, options, view)
     click.echo(f"fleet run {run_id}: flow {flow.name} on {len(plans)} phone(s), {options.parallel} at a time")
 
-    def body() -> bool:
-        for plan in plans:
-            fleet_.record(plan)
-        fleet_.render()
-        for plan in plans:
-            fleet_.start(plan)
-        fleet_.wait()
-        return bool(unreachable)
-
-    return _drive(fleet_, view, body)
+    return _drive(fleet_, view, lambda: _run_all(fleet_, plans) or bool(unreachable))
 
 
 def _resume(flow_ref: str | None, run_ref: str, *, password_file: str | None, parallel: int | None,
@@ -258,16 +259,7 @@ def _resume(flow_ref: str | None, run_ref: str, *, password_file: str | None, pa
     click.echo(f"fleet run {run.id}: resuming flow {flow.name} on {len(plans)} phone(s): "
                + ", ".join(f"{p.name} at step {p.start_at}" for p in plans if not p.problem))
 
-    def body() -> bool:
-        for plan in plans:
-            fleet_.record(plan)
-        fleet_.render()
-        for plan in plans:
-            fleet_.start(plan)
-        fleet_.wait()
-        return False
-
-    return _drive(fleet_, view, body)
+    return _drive(fleet_, view, lambda: _run_all(fleet_, plans))
 
 
 @fleet.command("watch")
@@ -283,7 +275,7 @@ def watch_cmd(flow_ref: str, max_devices: int | None, timeout_s: float | None, i
     """Station mode: run FLOW on every phone as it is plugged in, until Ctrl-C (or --max-devices / --timeout)."""
     flow = runner.load(flow_ref)
     inv = load_inventory(inventory) if inventory else None
-    cli_params = _param_pairs(param_values)
+    cli_params = param_pairs(param_values)
     _refuse_unattended(flow, yes)
     _confirm(flow, yes, "every phone plugged in from now on")
     use = _servers(servers, inv)

@@ -124,7 +124,7 @@ def validate_cmd(flow_ref: str) -> None:
                f"{', '.join(p.name + (' (secret)' if p.secret else '') for p in flow.params) or 'none'}")
 
 
-def _param_pairs(values: tuple[str, ...]) -> dict[str, str]:
+def param_pairs(values: tuple[str, ...]) -> dict[str, str]:
     params = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -166,7 +166,7 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
     flow = runner.load(flow_ref)
     interactive = sys.stdin.isatty() and not dry_run
-    params, secrets = runner.bind_params(flow, _param_pairs(param_values),
+    params, secrets = runner.bind_params(flow, param_pairs(param_values),
                                          secret_source=secret_source(password_file, interactive))
     driver = _driver(serial, server)
     info = driver.info()
