@@ -54,6 +54,14 @@ class DeviceError(MiuiAutomatorError):
     exit_code = 3
 
 
+class AutomationRestarted(DeviceError):
+    """The on-device uiautomator2 server died during an action and the device layer restarted it.
+
+    The device layer owns restarting; it repeats reads itself but never repeats an action (a tap
+    may have landed), so it raises this and the caller decides whether the step is safe to repeat.
+    """
+
+
 class Interrupted(MiuiAutomatorError):
     """The user interrupted the run (exit 130)."""
 
