@@ -1,6 +1,6 @@
 """One injectable clock, and the only way the engine waits: bounded, on a condition.
 
-Named constants keep every timeout and retry cap in one place (DESIGN principle 4).
+Named constants keep every timeout and retry cap in one place.
 """
 
 from __future__ import annotations
