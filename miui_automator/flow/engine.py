@@ -15,6 +15,10 @@ Transition verification: after each action the engine waits for the hierarchy to
 change is expected) and settle (two equal reads in a row), identifies the screen, takes a
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
 nothing, an unexpected screen or a black frame fails the step with what was seen attached.
+
+The handlers share the engine's view of the phone (the last verified frame, an observation still
+fresh after an action), which is why they are methods of one class and this module runs a little over
+500 lines.
 """
 
 from __future__ import annotations
