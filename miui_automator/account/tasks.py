@@ -11,8 +11,13 @@ import re
 from datetime import date
 
 from ..errors import StepFailed
-from ..tasks import TaskContext, task
+from ..tasks import TaskArg, TaskContext, task
 from .ledger import DeletionLedger, ledger_path
+
+LEDGER_ARGS = (
+    TaskArg("account", "text", None, "the full account id; the ledger masks it"),
+    TaskArg("ledger", doc="the ledger file; empty for $MIUI_AUTOMATOR_LEDGER or runs/ledger.sqlite3"),
+)
 
 # "2026-12-30" on English pages, "2026年12月30日" on Chinese ones.
 _DATE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})")
@@ -46,7 +51,7 @@ def _ledger(ctx: TaskContext) -> DeletionLedger:
     return DeletionLedger(ledger_path(ctx.arg("ledger") or None))
 
 
-@task("record-deletion-requested")
+@task("record-deletion-requested", *LEDGER_ARGS)
 def record_deletion_requested(ctx: TaskContext) -> str:
     """On the "deletion requested" page: record the request and the day it completes, as the page states it."""
     account = _account(ctx)
@@ -61,7 +66,7 @@ def record_deletion_requested(ctx: TaskContext) -> str:
     return f"deletion of {entry.account} requested from {device}: completes on {ends_on} ({left} days to cancel); ledger {where}"
 
 
-@task("record-deletion-cancelled")
+@task("record-deletion-cancelled", *LEDGER_ARGS)
 def record_deletion_cancelled(ctx: TaskContext) -> str:
     account, device = _account(ctx), _device(ctx)
     with _ledger(ctx) as ledger:
@@ -70,7 +75,7 @@ def record_deletion_cancelled(ctx: TaskContext) -> str:
     return f"deletion of {entry.account} cancelled from {device}; ledger {where}"
 
 
-@task("record-account-deleted")
+@task("record-account-deleted", *LEDGER_ARGS)
 def record_account_deleted(ctx: TaskContext) -> str:
     account, device = _account(ctx), _device(ctx)
     with _ledger(ctx) as ledger:

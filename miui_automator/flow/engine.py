@@ -1,81 +1,50 @@
 """The flow engine: runs a parsed :class:`Flow` on a :class:`Driver`, proving every transition.
 
-The engine reports and listeners act (DESIGN principle 3): it knows no filesystem; screenshots,
-reports and the ledger are written by listeners on its step events. Time comes from one
-injectable clock and every wait is bounded (principle 4).
+The engine reports and listeners act: it knows no filesystem; screenshots, reports and the ledger
+are written by listeners on its step events. Time comes from one injectable clock and every wait is
+bounded (:mod:`miui_automator.flow.waits`). Each step kind has one handler, registered in
+:data:`HANDLERS` and checked against the model's kinds when this module loads.
+
+The device layer owns the uiautomator2 server: it restarts it and repeats reads itself. When an
+action failed because the server died it raises :class:`~miui_automator.errors.AutomationRestarted`
+(the action may or may not have landed); the engine then repeats that step at most
+``AUTOMATION_RESTARTS_PER_STEP`` times, and any other device error ends the run. Whatever a step
+raises, the run record ends with ``run_end``.
 
 Transition verification: after each action the engine waits for the hierarchy to change (when a
 change is expected) and settle (two equal reads in a row), identifies the screen, takes a
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
 nothing, an unexpected screen or a black frame fails the step with what was seen attached.
+
+The handlers share the engine's view of the phone (the last verified frame, an observation still
+fresh after an action), which is why they are methods of one class and this module runs a little over
+500 lines.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Protocol
-
-from PIL import Image
+from typing import Callable, Mapping
 
 from ..device.driver import Driver
 from ..device.hierarchy import HNode, Hierarchy
-from ..errors import DeviceError, MiuiAutomatorError, StepFailed, VerificationFailed
-from ..screens.catalogue import Catalogue, Identification
+from ..errors import AutomationRestarted, DeviceError, MiuiAutomatorError, StepFailed, VerificationFailed
+from ..screens.catalogue import Catalogue
 from ..vision.frames import check_frame, frames_differ
 from . import waits
 from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, OpenStep, PressStep,
                     RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TaskStep, TypeStep,
                     WaitAction, WaitForStep, WhenStep, resolve)
+from .listeners import BaseListener, Listener, Observation
+from .step_registry import KindTable
+from .tasks_api import TaskContext
 
+__all__ = ["HANDLERS", "BaseListener", "Engine", "Listener", "Observation", "RunResult"]
 
-@dataclass
-class Observation:
-    """What the phone showed at one moment: the evidence a step leaves behind."""
-
-    hierarchy: Hierarchy
-    ident: Identification
-    screenshot: Image.Image | None = None
-    tap: tuple[int, int] | None = None
-    swipe: tuple[tuple[int, int], tuple[int, int]] | None = None
-
-    @property
-    def screen(self) -> str:
-        return self.ident.name
-
-
-class Listener(Protocol):
-    """Hooks the engine calls; every method is optional (see :class:`BaseListener`)."""
-
-    def run_start(self, flow: Flow, params: Mapping[str, str]) -> None: ...
-
-    def step_start(self, step_id: str, step: Step) -> None: ...
-
-    def step_done(self, step_id: str, step: Step, obs: Observation | None, duration_s: float, note: str) -> None: ...
-
-    def step_failed(self, step_id: str, step: Step, error: MiuiAutomatorError, obs: Observation | None,
-                    duration_s: float) -> None: ...
-
-    def evidence(self, step_id: str, name: str, obs: Observation) -> None: ...
-
-    def popup_dismissed(self, step_id: str, popup: str, obs: Observation) -> None: ...
-
-    def log(self, level: str, message: str) -> None: ...
-
-    def run_end(self, outcome: str, exit_code: int, duration_s: float, error: str) -> None: ...
-
-
-class BaseListener:
-    """No-op implementations, so listeners override only what they need."""
-
-    def run_start(self, flow, params): ...
-    def step_start(self, step_id, step): ...
-    def step_done(self, step_id, step, obs, duration_s, note): ...
-    def step_failed(self, step_id, step, error, obs, duration_s): ...
-    def evidence(self, step_id, name, obs): ...
-    def popup_dismissed(self, step_id, popup, obs): ...
-    def log(self, level, message): ...
-    def run_end(self, outcome, exit_code, duration_s, error): ...
+Handler = Callable[..., tuple["Observation | None", str]]
+HANDLERS: KindTable[Handler] = KindTable("handler")
+"""Step kind -> ``Engine`` method ``(self, step, step_id, variables, secrets) -> (observation, note)``."""
 
 
 @dataclass
@@ -137,6 +106,11 @@ class Engine:
             result = RunResult("interrupted", 130, "interrupted", self.clock.now() - started, variables)
             self._emit("run_end", result.outcome, result.exit_code, result.duration_s, result.error)
             raise
+        except Exception as exc:  # a bug: the record still says how the run ended before the traceback
+            result = RunResult("error", MiuiAutomatorError.exit_code, f"internal error: {type(exc).__name__}: {exc}",
+                               self.clock.now() - started, variables)
+            self._emit("run_end", result.outcome, result.exit_code, result.duration_s, result.error)
+            raise
         else:
             result = RunResult("passed", 0, "", self.clock.now() - started, variables)
         self._emit("run_end", result.outcome, result.exit_code, result.duration_s, result.error)
@@ -155,11 +129,19 @@ class Engine:
             getattr(listener, event, lambda *a: None)(*args)
 
     def _steps(self, steps, prefix: str, variables: dict[str, str], secrets: Mapping[str, str], start_at: int = 1) -> None:
+        """Run ``steps`` in order; those before ``start_at`` and those after a failure are reported skipped."""
         for i, step in enumerate(steps, 1):
             if i < start_at:
-                self._emit("log", "info", f"step {prefix}{i} skipped: completed in an earlier run, resuming at step {start_at}")
+                reason = f"completed in an earlier run, resuming at step {start_at}"
+                self._emit("log", "info", f"step {prefix}{i} skipped: {reason}")
+                self._emit("step_skipped", f"{prefix}{i}", step, reason)
                 continue
-            self._step(step, f"{prefix}{i}", variables, secrets)
+            try:
+                self._step(step, f"{prefix}{i}", variables, secrets)
+            except _StepError:
+                for j, rest in enumerate(steps[i:], i + 1):
+                    self._emit("step_skipped", f"{prefix}{j}", rest, f"step {prefix}{i} failed")
+                raise
 
     def _step(self, step: Step, step_id: str, variables: dict[str, str], secrets: Mapping[str, str]) -> None:
         self._emit("step_start", step_id, step)
@@ -167,14 +149,16 @@ class Engine:
         restarts = 0
         while True:
             try:
-                obs, note = self._execute(step, step_id, variables, secrets)
+                obs, note = HANDLERS[step.kind](self, step, step_id, variables, secrets)
                 break
-            except MiuiAutomatorError as err:  # raised by this step itself: a dead uiautomator2 is restarted once
-                if isinstance(err, DeviceError) and restarts < waits.AUTOMATION_RESTARTS_PER_STEP \
-                        and self._automation_recovered(err):
+            except AutomationRestarted as err:  # the device layer restarted uiautomator2 under this step's action
+                if restarts < waits.AUTOMATION_RESTARTS_PER_STEP:
                     restarts += 1
-                    self._emit("log", "warning", f"step {step_id}: uiautomator2 restarted after: {err}")
+                    self._fresh = None
+                    self._emit("log", "warning", f"step {step_id}: repeating it, uiautomator2 was restarted after: {err}")
                     continue
+                failure = _StepError(err, self._safe_observation())
+            except MiuiAutomatorError as err:  # raised by this step itself
                 failure = _StepError(err, self._safe_observation())
             except _StepError as failed:  # a verification of this step, or a nested step that already failed
                 failure = failed
@@ -184,15 +168,6 @@ class Engine:
                 return
             raise failure from None
         self._emit("step_done", step_id, step, obs, self.clock.now() - started, note)
-
-    def _automation_recovered(self, err: DeviceError) -> bool:
-        """A uiautomator2 server that died is restarted once; a phone that is gone is not."""
-        try:
-            self.driver.restart_automation()
-            self.driver.hierarchy()
-        except MiuiAutomatorError:
-            return False
-        return True
 
     def _safe_observation(self) -> Observation | None:
         try:
@@ -354,10 +329,7 @@ class Engine:
         return after
 
     # ================================================================ step kinds
-    def _execute(self, step: Step, step_id: str, variables: dict[str, str], secrets: Mapping[str, str]):
-        handler = getattr(self, "_do_" + step.kind.replace("-", "_"))
-        return handler(step, step_id, variables, secrets)
-
+    @HANDLERS.register("open")
     def _do_open(self, step: OpenStep, step_id, variables, secrets):
         before = self._dismiss_popups(step_id)
         extras = {k: resolve(str(v), variables) for k, v in step.extras}
@@ -366,6 +338,7 @@ class Engine:
             component=step.component, action=step.action, extras=extras, package=step.app, **target), expect_change=False)
         return obs, ""
 
+    @HANDLERS.register("tap")
     def _do_tap(self, step: TapStep, step_id, variables, secrets):
         node, before = self._locate(step.selector, variables, step.timeout, step.selector.scroll,
                                     waits.SCROLL_MAX_SWIPES, step_id)
@@ -373,6 +346,7 @@ class Engine:
         obs = self._verify(step, before, lambda: self.driver.tap(x, y), expect_change=True, tap=(x, y))
         return obs, f"tapped {node.text or node.rid or node.cls} at {x},{y}"
 
+    @HANDLERS.register("type")
     def _do_type(self, step: TypeStep, step_id, variables, secrets):
         if step.secret is not None:
             if step.secret not in secrets:
@@ -389,16 +363,19 @@ class Engine:
                            tap=(x, y) if x is not None else None)
         return obs, "typed a secret" if step.secret else f"typed {len(value)} characters"
 
+    @HANDLERS.register("scroll-to")
     def _do_scroll_to(self, step: ScrollToStep, step_id, variables, secrets):
         node, obs = self._locate(step.selector, variables, step.timeout, True, step.max_swipes, step_id)
         return self._with_shot(obs), f"found {node.text or node.rid}"
 
+    @HANDLERS.register("press")
     def _do_press(self, step: PressStep, step_id, variables, secrets):
         before = self._dismiss_popups(step_id)
         obs = self._verify(step, before, lambda: self.driver.press(step.key), expect_change=step.key in ("back", "home")
                            and before.screen != "launcher")
         return obs, ""
 
+    @HANDLERS.register("expect")
     def _do_expect(self, step: ExpectStep, step_id, variables, secrets):
         obs = waits.wait_for(lambda: self._matching_screen(step.screens, step_id), step.timeout, self.clock)
         if not obs:
@@ -411,6 +388,7 @@ class Engine:
         obs = self._dismiss_popups(step_id)
         return obs if obs.screen in screens else None
 
+    @HANDLERS.register("wait-for")
     def _do_wait_for(self, step: WaitForStep, step_id, variables, secrets):
         def probe() -> Observation | None:
             obs = self._dismiss_popups(step_id)
@@ -425,12 +403,14 @@ class Engine:
             raise self._fail(f"timed out after {step.timeout:g} s: {step.describe()}", self._with_shot(self.observe()))
         return self._with_shot(obs), ""
 
+    @HANDLERS.register("shell")
     def _do_shell(self, step: ShellStep, step_id, variables, secrets):
         out = self.driver.shell(resolve(step.command, variables), step.timeout)
         if step.save_as:
             variables[step.save_as] = out.output
         return None, f"exit {out.exit_code}"
 
+    @HANDLERS.register("screenshot")
     def _do_screenshot(self, step: ScreenshotStep, step_id, variables, secrets):
         obs = self.observe(screenshot=True)
         frame = check_frame(obs.screenshot, self._window_size())
@@ -439,6 +419,7 @@ class Engine:
         self._emit("evidence", step_id, step.shot_name, obs)
         return obs, step.shot_name
 
+    @HANDLERS.register("assert")
     def _do_assert(self, step: AssertStep, step_id, variables, secrets):
         ok, detail, obs = self._check(step.condition, variables, step_id)
         if not ok:
@@ -446,6 +427,7 @@ class Engine:
             raise self._fail(f"assertion failed: {label} ({detail})", obs)
         return obs, detail
 
+    @HANDLERS.register("run")
     def _do_run(self, step: RunStep, step_id, variables, secrets):
         sub_vars = {p.name: p.default or "" for p in step.flow.params if not p.secret}
         sub_vars.update({name: resolve(template, variables) for name, template in step.params})
@@ -453,34 +435,45 @@ class Engine:
         self._steps(step.flow.steps, f"{step_id}.", sub_vars, sub_secrets)
         return None, f"flow {step.flow.name} done"
 
+    @HANDLERS.register("task")
     def _do_task(self, step: TaskStep, step_id, variables, secrets):
-        from ..tasks import TaskContext
-
         fn = self.tasks.get(step.task)
         if fn is None:
             raise StepFailed(f"task {step.task!r} is not available in this run")
         ctx = TaskContext(self.driver, {k: resolve(v, variables) for k, v in step.args}, variables, self.clock, step_id,
                           lambda level, message: self._emit("log", level, message))
-        note = fn(ctx) or ""
-        self._fresh = None  # a task may have changed anything on the phone
+        try:
+            note = fn(ctx) or ""
+        except MiuiAutomatorError:
+            raise
+        except Exception as exc:  # a task is Python code: its bug fails the step, never the whole tool
+            detail = " ".join(str(exc).split()) or "no message"
+            raise StepFailed(f"task {step.task} failed: {type(exc).__name__}: {detail}", task=step.task) from exc
+        finally:
+            self._fresh = None  # a task may have changed anything on the phone
         return None, note
 
+    @HANDLERS.register("when")
     def _do_when(self, step: WhenStep, step_id, variables, secrets):
         ok, detail, _ = self._check(step.condition, variables, step_id)
         self._steps(step.then_steps if ok else step.else_steps, f"{step_id}.", variables, secrets)
         return None, ("then" if ok else "else") + f" ({detail})"
 
+    @HANDLERS.register("retry")
     def _do_retry(self, step: RetryStep, step_id, variables, secrets):
         for attempt in range(1, step.times + 1):
             try:
                 self._steps(step.steps, f"{step_id}.{attempt}.", variables, secrets)
                 return None, f"succeeded on attempt {attempt}"
             except _StepError as failure:
-                if attempt == step.times or isinstance(failure.error, DeviceError) and not self._automation_recovered(failure.error):
+                # a phone that is gone stays gone; a restarted uiautomator2 (AutomationRestarted) is worth another try
+                gone = isinstance(failure.error, DeviceError) and not isinstance(failure.error, AutomationRestarted)
+                if attempt == step.times or gone:
                     raise
                 self._emit("log", "warning", f"step {step_id}: attempt {attempt} failed: {failure.error}")
         raise AssertionError("unreachable")
 
+    @HANDLERS.register("drive")
     def _do_drive(self, step: DriveStep, step_id, variables, secrets):
         deadline = self.clock.now() + step.timeout
         rounds = 0
@@ -546,3 +539,6 @@ def _compare(cond: Condition, text: str, variables) -> bool:
 def _short(text: str, limit: int = 80) -> str:
     one = re.sub(r"\s+", " ", text).strip()
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+HANDLERS.require_complete()

@@ -1,10 +1,10 @@
 """The frozen flow model the engine executes.
 
 Everything here is built once by :mod:`miui_automator.flow.parser` and never changes, so a flow is
-fully checked before the phone is touched (design principle 1). Every step describes itself in one
-line (principle 2): logs, the HTML timeline and JUnit reuse ``describe()`` instead of formatting
-steps themselves. Descriptions show templates (``${name}``), never parameter values, and a secret
-only by its parameter name.
+fully checked before the phone is touched. Every step describes itself in one line: logs, the HTML
+timeline and JUnit reuse ``describe()`` instead of formatting steps themselves. Descriptions show templates (``${name}``), never parameter values, and a secret
+only by its parameter name. All step classes stay in this one module (a little over 500 lines) so the
+list of kinds in :data:`STEP_CLASSES` sits next to the classes it names.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar, Union
 
 from miui_automator.errors import StepFailed
@@ -19,7 +20,8 @@ from miui_automator.flow.selectors import Selector, quote
 
 __all__ = [
     "ACTION_KINDS", "DEFAULT_TIMEOUTS", "DRIVE_MAX_STEPS_CAP", "DRIVE_MAX_STEPS_DEFAULT", "KEYS", "MAX_TIMEOUT",
-    "RETRY_TIMES_CAP", "RETRY_TIMES_DEFAULT", "SCROLL_MAX_SWIPES_CAP", "SCROLL_MAX_SWIPES_DEFAULT",
+    "RETRY_TIMES_CAP", "RETRY_TIMES_DEFAULT", "SCROLL_MAX_SWIPES_CAP", "SCROLL_MAX_SWIPES_DEFAULT", "STEP_CLASSES",
+    "STEP_KINDS",
     "AssertStep", "Condition", "DoneAction", "DriveStep", "ExpectStep", "FailAction", "Flow", "OpenStep", "Param",
     "PressStep", "RetryStep", "RuleAction", "RunStep", "ScreenshotStep", "ScrollToStep", "Selector", "ShellStep",
     "Step", "StepBase", "TapStep", "TaskStep", "TypeStep", "WaitAction", "WaitForStep", "WhenStep",
@@ -34,16 +36,6 @@ SCROLL_MAX_SWIPES_DEFAULT = 10
 SCROLL_MAX_SWIPES_CAP = 50
 MAX_TIMEOUT = 24 * 3600.0
 """Upper bound for any ``timeout``: catches milliseconds typed where seconds are meant."""
-
-DEFAULT_TIMEOUTS: Mapping[str, float] = {
-    "open": 20.0, "tap": 10.0, "type": 10.0, "scroll-to": 60.0, "press": 5.0, "expect": 15.0,
-    "wait-for": 60.0, "shell": 30.0, "screenshot": 15.0, "assert": 15.0, "when": 15.0,
-    "run": 1800.0, "retry": 600.0, "drive": 600.0, "task": 3600.0,
-}
-"""Seconds a step may take when the flow gives no ``timeout``; containers bound everything inside."""
-
-ACTION_KINDS = frozenset({"open", "tap", "type", "press", "scroll-to"})
-"""Step kinds that change the screen and so may carry ``expect:``."""
 
 KEYS = ("back", "home", "enter", "recent")
 
@@ -154,6 +146,11 @@ class StepBase:
 
     ``optional`` steps log their failure and let the flow continue. ``expect`` (action steps only)
     names the screen(s) that must follow the action.
+
+    Each step class declares what the parser and the engine need to know about its kind: ``kind`` (the
+    YAML key), ``default_timeout`` (seconds when the flow gives no ``timeout``; containers bound everything
+    inside), ``acts`` (it changes the screen, so it may carry ``expect:``) and ``extra_keys`` (keys the
+    step takes beside its kind, e.g. when's ``then``/``else``). :data:`STEP_CLASSES` collects them.
     """
 
     line: int
@@ -163,6 +160,9 @@ class StepBase:
     expect: tuple[str, ...] = ()
 
     kind: ClassVar[str] = ""
+    default_timeout: ClassVar[float] = 0.0
+    acts: ClassVar[bool] = False
+    extra_keys: ClassVar[tuple[str, ...]] = ()
 
     def describe(self) -> str:
         text = self._what()
@@ -191,6 +191,8 @@ class OpenStep(StepBase):
     """
 
     kind: ClassVar[str] = "open"
+    default_timeout: ClassVar[float] = 20.0
+    acts: ClassVar[bool] = True
     action: str | None = None
     component: str | None = None
     app: str | None = None
@@ -214,6 +216,8 @@ class OpenStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TapStep(StepBase):
     kind: ClassVar[str] = "tap"
+    default_timeout: ClassVar[float] = 10.0
+    acts: ClassVar[bool] = True
     selector: Selector
 
     def _what(self) -> str:
@@ -229,6 +233,8 @@ class TypeStep(StepBase):
     """
 
     kind: ClassVar[str] = "type"
+    default_timeout: ClassVar[float] = 10.0
+    acts: ClassVar[bool] = True
     into: Selector | None = None
     text: str | None = None
     secret: str | None = None
@@ -242,6 +248,8 @@ class TypeStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScrollToStep(StepBase):
     kind: ClassVar[str] = "scroll-to"
+    default_timeout: ClassVar[float] = 60.0
+    acts: ClassVar[bool] = True
     selector: Selector
     max_swipes: int = SCROLL_MAX_SWIPES_DEFAULT
 
@@ -252,6 +260,8 @@ class ScrollToStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PressStep(StepBase):
     kind: ClassVar[str] = "press"
+    default_timeout: ClassVar[float] = 5.0
+    acts: ClassVar[bool] = True
     key: str
 
     def _what(self) -> str:
@@ -263,6 +273,7 @@ class ExpectStep(StepBase):
     """The current screen must be one of ``screens`` (waiting up to ``timeout`` for it)."""
 
     kind: ClassVar[str] = "expect"
+    default_timeout: ClassVar[float] = 15.0
     screens: tuple[str, ...]
 
     def _what(self) -> str:
@@ -274,6 +285,7 @@ class WaitForStep(StepBase):
     """Wait until one of ``screens`` shows, the ``gone`` element disappears, or ``exists`` appears."""
 
     kind: ClassVar[str] = "wait-for"
+    default_timeout: ClassVar[float] = 60.0
     screens: tuple[str, ...] = ()
     gone: Selector | None = None
     exists: Selector | None = None
@@ -292,6 +304,7 @@ class ShellStep(StepBase):
     """Run a read-only shell command (checked at load); ``save_as`` keeps its output as a variable."""
 
     kind: ClassVar[str] = "shell"
+    default_timeout: ClassVar[float] = 30.0
     command: str
     save_as: str | None = None
 
@@ -303,6 +316,7 @@ class ShellStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScreenshotStep(StepBase):
     kind: ClassVar[str] = "screenshot"
+    default_timeout: ClassVar[float] = 15.0
     shot_name: str
 
     def _what(self) -> str:
@@ -312,6 +326,7 @@ class ScreenshotStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AssertStep(StepBase):
     kind: ClassVar[str] = "assert"
+    default_timeout: ClassVar[float] = 15.0
     condition: Condition
 
     def _what(self) -> str:
@@ -324,6 +339,7 @@ class TaskStep(StepBase):
     a screen transition. ``args`` are (name, template) pairs resolved when the step runs."""
 
     kind: ClassVar[str] = "task"
+    default_timeout: ClassVar[float] = 3600.0
     task: str
     args: tuple[tuple[str, str], ...] = ()
 
@@ -341,6 +357,7 @@ class RunStep(StepBase):
     """
 
     kind: ClassVar[str] = "run"
+    default_timeout: ClassVar[float] = 1800.0
     flow_ref: str
     flow: Flow
     params: tuple[tuple[str, str], ...] = ()
@@ -354,6 +371,8 @@ class RunStep(StepBase):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WhenStep(StepBase):
     kind: ClassVar[str] = "when"
+    default_timeout: ClassVar[float] = 15.0
+    extra_keys: ClassVar[tuple[str, ...]] = ("then", "else")
     condition: Condition
     then_steps: tuple[Step, ...]
     else_steps: tuple[Step, ...] = ()
@@ -370,6 +389,7 @@ class RetryStep(StepBase):
     """Run ``steps``; if one fails, start them over — at most ``times`` attempts in total."""
 
     kind: ClassVar[str] = "retry"
+    default_timeout: ClassVar[float] = 600.0
     times: int
     steps: tuple[Step, ...]
 
@@ -424,6 +444,7 @@ class DriveStep(StepBase):
     """
 
     kind: ClassVar[str] = "drive"
+    default_timeout: ClassVar[float] = 600.0
     until: Condition
     max_steps: int
     rules: tuple[tuple[str, tuple[Item, ...]], ...]
@@ -448,6 +469,28 @@ Step = Union[
 ]
 Item = Union[Step, RuleAction]
 """What a drive rule holds: steps and the rule-only actions."""
+
+
+def _by_kind(*classes: type[StepBase]) -> Mapping[str, type[StepBase]]:
+    table: dict[str, type[StepBase]] = {}
+    for cls in classes:
+        if not cls.kind or cls.kind in table or cls.default_timeout <= 0:
+            raise TypeError(f"{cls.__name__}: a step class needs its own kind and a default timeout")
+        table[cls.kind] = cls
+    return MappingProxyType(table)
+
+
+STEP_CLASSES: Mapping[str, type[StepBase]] = _by_kind(
+    OpenStep, TapStep, TypeStep, ScrollToStep, PressStep, ExpectStep, WaitForStep, ShellStep, ScreenshotStep,
+    AssertStep, RunStep, WhenStep, RetryStep, DriveStep, TaskStep,
+)
+"""Every step kind, in the order the flow reference lists them: the one list the parser's builders and
+the engine's handlers are checked against (:mod:`miui_automator.flow.step_registry`)."""
+
+STEP_KINDS: tuple[str, ...] = tuple(STEP_CLASSES)
+DEFAULT_TIMEOUTS: Mapping[str, float] = MappingProxyType({k: c.default_timeout for k, c in STEP_CLASSES.items()})
+ACTION_KINDS = frozenset(k for k, c in STEP_CLASSES.items() if c.acts)
+"""Step kinds that change the screen and so may carry ``expect:``."""
 
 
 # --- flow -----------------------------------------------------------------------------------------

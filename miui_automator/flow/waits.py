@@ -1,6 +1,6 @@
 """One injectable clock, and the only way the engine waits: bounded, on a condition.
 
-Named constants keep every timeout and retry cap in one place (DESIGN principle 4).
+Named constants keep every timeout and retry cap in one place.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ DEFAULT_STEP_TIMEOUT_S = 15.0
 DEFAULT_WAIT_FOR_TIMEOUT_S = 60.0
 SCROLL_MAX_SWIPES = 12
 SCROLL_CHANGE_TIMEOUT_S = 1.5
-DRIVE_MAX_STEPS = 12
-RETRY_MAX_TIMES = 10
-AUTOMATION_RESTARTS_PER_STEP = 1
+AUTOMATION_RESTARTS_PER_STEP = 1  # repeats of a step whose action met a uiautomator2 the device layer restarted
 POPUP_DISMISS_MAX = 3
 
 

@@ -1,6 +1,6 @@
 """The run record: one JSON line per engine event, written the moment it happens.
 
-Records are kept apart from renderers (DESIGN.md principle 9, after mobly's TestSummaryWriter): every
+Records are kept apart from renderers (after mobly's TestSummaryWriter): every
 event is appended to ``<run_dir>/events.jsonl``, flushed and fsync'ed before :meth:`EventWriter.write`
 returns, so a run killed half-way (kill -9, a pulled cable that hangs the host, a power cut) still leaves
 a file the renderers read. :func:`read_events` skips a last line cut off mid-write, and a run without
@@ -24,7 +24,8 @@ the step's index path: ``"3"`` for a top-level step, ``"5.2"`` for the second st
 ``step_failed``
     step, duration_s, error (one line), screen_seen, hierarchy_path, screenshot_path (both relative).
 ``step_skipped``
-    step, description, kind, reason (e.g. ``when:`` was false, an earlier step failed).
+    step, description, kind, line, reason: a step that did not run — after a failed step at its level
+    (``step 3 failed``), or before the step a resumed run starts at (``completed in an earlier run``).
 ``popup_dismissed``
     step, popup (catalogue name such as ``update_popup``), action (what was tapped).
 ``log``
@@ -294,7 +295,7 @@ class RunRecord:
                     screenshot_path=e.get("screenshot_path"))
             elif kind == "step_skipped":
                 put(step(e), status="skipped", description=e.get("description"), kind=e.get("kind"),
-                    skip_reason=e.get("reason"))
+                    line=e.get("line"), skip_reason=e.get("reason"))
             elif kind == "popup_dismissed":
                 current = step(e)
                 put(current, popups=current.popups + (str(e.get("popup", "popup")),))

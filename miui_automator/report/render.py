@@ -1,6 +1,6 @@
 """Renderers: ``events.jsonl`` -> ``report.json``, ``report.html`` and ``junit.xml``.
 
-Renderers only read the record (principle 9), so they run as well on a finished run as on one killed
+Renderers only read the record, so they run as well on a finished run as on one killed
 half-way, and ``miui-automator report DIR`` can re-render any run directory later.
 
 The HTML report is one self-contained file: inline CSS, thumbnails embedded as ``data:`` JPEGs, no

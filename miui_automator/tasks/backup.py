@@ -19,8 +19,8 @@ from pathlib import Path
 
 from .. import backup
 from ..backup.inventory import USER_FOLDERS
-from ..errors import StepFailed, UsageError
-from . import TaskContext, task
+from ..errors import StepFailed
+from . import TaskArg, TaskContext, task
 
 PATH_VARIABLE = "backup_path"
 
@@ -32,7 +32,8 @@ def _folder(ctx: TaskContext) -> Path:
     return Path(path)
 
 
-@task("backup-begin")
+@task("backup-begin", TaskArg("dir", doc="the backups root, or an unfinished backup folder to resume"),
+      TaskArg("folders", doc="comma-separated folders to pull (default: the user folders)"))
 def backup_begin(ctx: TaskContext) -> str:
     """Choose (or resume) the backup folder and show what the phone holds before anything is pulled."""
     root = Path(ctx.arg("dir")).expanduser() if ctx.arg("dir") else None
@@ -52,12 +53,9 @@ def backup_exports(ctx: TaskContext) -> str:
     return backup.export_all(ctx.driver, _folder(ctx), ctx.log)
 
 
-@task("backup-miui-pull")
+@task("backup-miui-pull", TaskArg("required", "flag", "true", "fail when MIUI's backup folder is missing"))
 def backup_miui_pull(ctx: TaskContext) -> str:
-    required = ctx.arg("required", "true")
-    if required not in ("true", "false"):
-        raise UsageError(f"task backup-miui-pull: required={required!r} (expected true or false)")
-    return backup.pull_miui_backup(ctx.driver, _folder(ctx), ctx.log, required=required == "true")
+    return backup.pull_miui_backup(ctx.driver, _folder(ctx), ctx.log, required=ctx.args["required"])
 
 
 @task("backup-finish")

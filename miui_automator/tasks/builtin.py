@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from ..device.info import mask_account, parse_accounts
 from ..errors import DeviceError, StepFailed
-from . import TaskContext, task
+from . import TaskArg, TaskContext, task
 
 XIAOMI_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
+REBOOT_ARGS = (
+    TaskArg("gone_timeout", "seconds", "60", "how long the phone may take to leave ADB"),
+    TaskArg("back_timeout", "seconds", "300", "how long it may take to come back once gone"),
+)
 
 
-@task("wait-for-reboot")
+@task("wait-for-reboot", *REBOOT_ARGS)
 def wait_for_reboot(ctx: TaskContext) -> str:
-    """Wait for the phone to leave ADB and come back (a reboot or factory reset), bounded."""
-    gone_s = float(ctx.arg("gone_timeout", "60"))
-    back_s = float(ctx.arg("back_timeout", "300"))
+    """Wait for the phone to leave ADB and come back (a reboot or factory reset), bounded.
+
+    Once it is back, the device layer is asked to restart uiautomator2: it owns that server, and the
+    one that ran before the reboot is gone.
+    """
+    gone_s: float = ctx.args["gone_timeout"]
+    back_s: float = ctx.args["back_timeout"]
     deadline = ctx.clock.now() + gone_s
     while ctx.clock.now() < deadline:
         try:
@@ -48,13 +56,13 @@ def list_accounts(ctx: TaskContext) -> str:
     return f"accounts: {listed}"
 
 
-@task("confirm-and-wait-for-reboot")
+@task("confirm-and-wait-for-reboot", TaskArg("text", "text", None, "the button's texts, separated by |"), *REBOOT_ARGS)
 def confirm_and_wait_for_reboot(ctx: TaskContext) -> str:
     """Tap the final confirmation (texts in ``text``, separated by |) and wait out the reboot it starts.
 
     A normal tap step would try to verify the next screen of a phone that is already going away.
     """
-    texts = tuple(t for t in ctx.arg("text").split("|") if t)
+    texts = tuple(t for t in ctx.args["text"].split("|") if t)
     h = ctx.driver.hierarchy()
     nodes = h.find(text=texts)
     if not nodes:

@@ -185,3 +185,21 @@ def test_bad_flow_is_one_line_exit_2(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"{bad}:3" in err
+
+
+def test_a_task_argument_bad_at_run_time_fails_the_step_and_ends_the_record(make_phone, tmp_path):
+    dev = make_phone("miui14-en")
+    flow = """
+name: bad-task-arg
+params:
+  gone: {default: soon}
+steps:
+  - task: {name: wait-for-reboot, with: {gone_timeout: "${gone}"}}
+  - shell: {command: "getprop ro.product.model"}
+"""
+    outcome, events = _run(dev.serial, flow, tmp_path)
+    assert (outcome.result.outcome, outcome.result.exit_code) == ("failed", 2)
+    failed = [e for e in events if e["type"] == "step_failed"]
+    assert [e["step"] for e in failed] == ["1"] and "gone_timeout='soon' is not a number of seconds" in failed[0]["error"]
+    assert events[-1]["type"] == "run_end" and events[-1]["outcome"] == "failed"
+    assert [e["step"] for e in events if e["type"] == "step_start"] == ["1"]

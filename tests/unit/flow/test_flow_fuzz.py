@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from miui_automator.errors import FlowSyntaxError
 from miui_automator.flow.model import Flow
 from miui_automator.flow.parser import FLOW_KEYS, PARAM_KEYS, SELECTOR_KEYS, STEP_KINDS, parse_flow, shell_refusal
+from miui_automator.tasks import registry
 
+TASKS = {name: spec for name, spec in registry().items() if name in ("wait-for-reboot", "backup-miui-pull")}
+"""Two tasks with declared arguments (seconds, flag), so argument checking is fuzzed too."""
 SCREENS = ["settings_home", "account", "signout_confirm", "signout_password", "backup_done", "wipe_confirm"]
 VOCABULARY = sorted(set(FLOW_KEYS + PARAM_KEYS + SELECTOR_KEYS + STEP_KINDS + (
     "timeout", "optional", "expect", "then", "else", "action", "component", "app", "extras", "into", "secret",
@@ -51,7 +54,7 @@ FUZZ = settings(max_examples=int(os.environ.get("FLOW_FUZZ_EXAMPLES", "250")), d
 
 def check(text: str) -> None:
     try:
-        flow = parse_flow(text, "fuzz.yaml", known_screens=SCREENS, resolver=resolver, known_tasks=("wait-for-reboot",))
+        flow = parse_flow(text, "fuzz.yaml", known_screens=SCREENS, resolver=resolver, known_tasks=TASKS)
     except FlowSyntaxError as exc:
         assert exc.data["path"] == "fuzz.yaml" or str(exc).startswith("<")
         assert "\n" not in str(exc)
@@ -94,6 +97,7 @@ screens = st.one_of(screen, st.lists(screen, max_size=3))
 commands = st.sampled_from(["dumpsys account", "getprop ro.x", "rm -rf /", "ls | grep x", "am start -n a/.B", "echo 'open",
                             "sh -c 'pm clear x'", "ls > /sdcard/x", "ls ${mode}", "su -c", "a && b || c; d", "`x`"])
 names = st.sampled_from(["mode", "password", "out", "nope", "9x"])
+task_args = st.sampled_from(["gone_timeout", "back_timeout", "required", "gone_timout"])
 
 
 def plausible(strategy: st.SearchStrategy) -> st.SearchStrategy:
@@ -143,7 +147,8 @@ bodies = {
         st.sampled_from(["wait", "done", "wiat"]), st.fixed_dictionaries({"fail": words}), step, step_list,
     ), max_size=3)}, optional={"max-steps": st.integers(0, 60)})),
     "task": plausible(st.one_of(st.sampled_from(["wait-for-reboot", "no-such-task"]), st.fixed_dictionaries(
-        {"name": st.sampled_from(["wait-for-reboot", "nope"])}, optional={"with": st.dictionaries(words, scalars, max_size=2)}))),
+        {"name": st.sampled_from(["wait-for-reboot", "backup-miui-pull", "nope"])},
+        optional={"with": plausible(st.dictionaries(st.one_of(words, task_args), st.one_of(scalars, words), max_size=2))}))),
 }
 modifiers = {"timeout": plausible(st.floats(0, 100)), "optional": plausible(st.booleans()), "name": words}
 

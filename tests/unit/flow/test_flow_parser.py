@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from miui_automator.errors import FlowSyntaxError, StepFailed
-from miui_automator.flow import model as m
+from miui_automator.flow import model
 from miui_automator.flow.parser import FlowResolver, load_flow, parse_flow, shell_refusal
 from miui_automator.flow.selectors import Selector
 from miui_automator.tasks import registry
@@ -38,7 +38,7 @@ def flow_text(steps: str) -> str:
     return HEADER + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
 
 
-def parse(steps: str, resolver=None) -> m.Flow:
+def parse(steps: str, resolver=None) -> model.Flow:
     return parse_flow(flow_text(steps), "t.yaml", known_screens=SCREENS, resolver=resolver)
 
 
@@ -52,7 +52,7 @@ def step_error(steps: str, resolver=None) -> FlowSyntaxError:
     return parse_error(flow_text(steps), resolver)
 
 
-def only_step(steps: str, resolver=None) -> m.Step:
+def only_step(steps: str, resolver=None) -> model.Step:
     flow = parse(steps, resolver)
     assert len(flow.steps) == 1
     return flow.steps[0]
@@ -70,30 +70,30 @@ def resolver_of(flows: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def example() -> m.Flow:
+def example() -> model.Flow:
     return load_flow("remove-mi-account", known_screens=SCREENS, builtin_dir=FIXTURES)
 
 
-def test_example_flow_header_and_params(example: m.Flow) -> None:
+def test_example_flow_header_and_params(example: model.Flow) -> None:
     assert (example.name, example.destructive, example.line) == ("remove-mi-account", True, 2)  # line 1 is a comment
     assert example.description == "Sign the Xiaomi Account out of this phone"
     assert example.path == str(FIXTURES / "remove-mi-account.yaml")
     password, synced, label, backup_dir = example.params
-    assert password == m.Param(name="password", line=6, secret=True, env="MIUI_ACCOUNT_PASSWORD", required=True,
+    assert password == model.Param(name="password", line=6, secret=True, env="MIUI_ACCOUNT_PASSWORD", required=True,
                                description="Mi account password")
     assert (synced.default, synced.choices, synced.required) == ("keep", ("keep", "remove"), False)
     assert label.default == "Keep" and backup_dir.default == ""
     assert example.param("synced_data") is synced and example.param("nope") is None
 
 
-def test_example_flow_steps_and_their_lines(example: m.Flow) -> None:
+def test_example_flow_steps_and_their_lines(example: model.Flow) -> None:
     kinds = [type(s).__name__ for s in example.steps]
     assert kinds == ["OpenStep", "OpenStep", "OpenStep", "TapStep", "TapStep", "TapStep", "TypeStep", "TypeStep",
                      "ScrollToStep", "PressStep", "ExpectStep", "WaitForStep", "ShellStep", "ScreenshotStep",
                      "AssertStep", "RunStep", "WhenStep", "RetryStep", "DriveStep"]
     assert [s.line for s in example.steps[:4]] == [11, 13, 14, 15]
     first = example.steps[0]
-    assert first == m.OpenStep(line=11, timeout=m.DEFAULT_TIMEOUTS["open"], expect=("account",),
+    assert first == model.OpenStep(line=11, timeout=model.DEFAULT_TIMEOUTS["open"], expect=("account",),
                                action="android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS",
                                extras=(("account_type", "com.xiaomi"),))
     assert example.steps[11].timeout == 120.0 and example.steps[11].screens == ("backup_done",)
@@ -102,19 +102,19 @@ def test_example_flow_steps_and_their_lines(example: m.Flow) -> None:
     assert example.steps[8].max_swipes == 15
 
 
-def test_example_flow_drive_rules_in_source_order(example: m.Flow) -> None:
+def test_example_flow_drive_rules_in_source_order(example: model.Flow) -> None:
     drive = example.steps[-1]
-    assert isinstance(drive, m.DriveStep)
-    assert drive.max_steps == 12 and drive.until == m.Condition(kind="screen", line=38, screens=("settings_home",))
+    assert isinstance(drive, model.DriveStep)
+    assert drive.max_steps == 12 and drive.until == model.Condition(kind="screen", line=38, screens=("settings_home",))
     assert [screen for screen, _ in drive.rules] == ["signout_confirm", "signout_password", "wipe_confirm",
                                                      "signing_out", "find_device_failed", "account"]
     assert [type(i).__name__ for i in drive.rule("signout_password")] == ["TypeStep", "TapStep"]
-    assert drive.rule("signing_out") == (m.WaitAction(line=44),)
-    assert isinstance(drive.rule("find_device_failed")[0], m.FailAction)
+    assert drive.rule("signing_out") == (model.WaitAction(line=44),)
+    assert isinstance(drive.rule("find_device_failed")[0], model.FailAction)
     assert drive.rule("launcher") is None
 
 
-def test_example_flow_describes_every_step_without_values(example: m.Flow) -> None:
+def test_example_flow_describes_every_step_without_values(example: model.Flow) -> None:
     lines = [item.describe() for item in example.walk()]
     assert lines[0] == ("open action android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS (account_type=com.xiaomi), "
                         "expect account")
@@ -128,17 +128,17 @@ def test_example_flow_describes_every_step_without_values(example: m.Flow) -> No
     assert "wait" in lines and 'tap text "${synced_data_label}"' in lines
 
 
-def test_walk_visits_nested_steps_in_source_order_and_subflows_on_request(example: m.Flow) -> None:
+def test_walk_visits_nested_steps_in_source_order_and_subflows_on_request(example: model.Flow) -> None:
     lines = [item.line for item in example.walk()]
     assert lines == sorted(lines)  # the example has one item per line, so source order is line order
     assert len(lines) == 29
     with_subflows = list(example.walk(subflows=True))
     assert len(with_subflows) == 30
-    run_index = next(i for i, s in enumerate(with_subflows) if isinstance(s, m.RunStep))
+    run_index = next(i for i, s in enumerate(with_subflows) if isinstance(s, model.RunStep))
     assert with_subflows[run_index + 1].describe() == 'assert shell "dumpsys account" does not contain "type=${account_type}"'
 
 
-def test_model_is_frozen_and_hashable(example: m.Flow) -> None:
+def test_model_is_frozen_and_hashable(example: model.Flow) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         example.name = "other"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -151,25 +151,25 @@ def test_model_is_frozen_and_hashable(example: m.Flow) -> None:
 
 
 def test_resolve_substitutes_and_unescapes() -> None:
-    assert m.resolve("hello ${a} and ${b_2}", {"a": "x", "b_2": "y"}) == "hello x and y"
-    assert m.resolve("literal $${a} $5 ${a}", {"a": "x"}) == "literal ${a} $5 x"
-    assert m.resolve("${a}", {"a": "${b}"}) == "${b}"  # values are not re-expanded
+    assert model.resolve("hello ${a} and ${b_2}", {"a": "x", "b_2": "y"}) == "hello x and y"
+    assert model.resolve("literal $${a} $5 ${a}", {"a": "x"}) == "literal ${a} $5 x"
+    assert model.resolve("${a}", {"a": "${b}"}) == "${b}"  # values are not re-expanded
 
 
 def test_resolve_without_a_value_is_a_step_failure() -> None:
     with pytest.raises(StepFailed, match=r"\$\{out\} has no value") as info:
-        m.resolve("x ${out}", {})
+        model.resolve("x ${out}", {})
     assert info.value.data == {"param": "out"}
 
 
 @pytest.mark.parametrize("text", ["${}", "${a b}", "${a", "x ${1a}", "${a-b}"])
 def test_malformed_references_are_value_errors(text: str) -> None:
     with pytest.raises(ValueError, match="malformed reference"):
-        m.references(text)
+        model.references(text)
 
 
 def test_references_lists_names_in_order() -> None:
-    assert m.references("${b} $${c} ${a} ${b}") == ("b", "a", "b")
+    assert model.references("${b} $${c} ${a} ${b}") == ("b", "a", "b")
 
 
 # --- describe() ------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def test_common_step_keys() -> None:
 
 def test_default_timeouts_per_kind() -> None:
     flow = parse("- press: back\n- shell: dumpsys account\n- drive: {until: account, rules: {signin: done}}")
-    assert [s.timeout for s in flow.steps] == [m.DEFAULT_TIMEOUTS[k] for k in ("press", "shell", "drive")]
+    assert [s.timeout for s in flow.steps] == [model.DEFAULT_TIMEOUTS[k] for k in ("press", "shell", "drive")]
 
 
 def test_shorthand_forms() -> None:
@@ -277,7 +277,7 @@ def test_save_as_variables_are_usable_after_they_are_saved() -> None:
         - assert: {param: model, contains: "Redmi"}
     """)
     assert flow.steps[1].selector.text == ("${model}",)
-    assert flow.steps[2].condition == m.Condition(kind="param", line=9, subject="model", op="contains", value="Redmi")
+    assert flow.steps[2].condition == model.Condition(kind="param", line=9, subject="model", op="contains", value="Redmi")
 
 
 def test_yaml_anchors_aliases_and_merge_keys() -> None:
@@ -297,7 +297,7 @@ def test_when_with_else_and_param_condition() -> None:
           else: [{tap: Keep}, {screenshot: kept}]
           name: pick
     """)
-    assert isinstance(step, m.WhenStep)
+    assert isinstance(step, model.WhenStep)
     assert step.condition.describe() == 'param mode equals "remove"'
     assert [s.describe() for s in step.children()] == ['tap text "Remove"', 'tap text "Keep"', 'screenshot "kept"']
 
@@ -315,8 +315,8 @@ def test_drive_until_a_condition_and_done() -> None:
               account: [{scroll-to: Sign out}, {tap: Sign out}]
               settings_home: done
     """)
-    assert step.until.kind == "shell" and step.max_steps == m.DRIVE_MAX_STEPS_DEFAULT
-    assert step.rule("settings_home") == (m.DoneAction(line=11),)
+    assert step.until.kind == "shell" and step.max_steps == model.DRIVE_MAX_STEPS_DEFAULT
+    assert step.rule("settings_home") == (model.DoneAction(line=11),)
 
 
 # --- errors: file:line and message ---------------------------------------------------------------------
@@ -576,7 +576,7 @@ steps: [{press: back}]
 def test_run_resolves_validates_and_passes_params_and_secrets() -> None:
     step = only_step("- run: {flow: sub, params: {mode: '${mode}', pw: {secret: password}, note: hi}}",
                      resolver_of({"sub": SUB}))
-    assert isinstance(step, m.RunStep)
+    assert isinstance(step, model.RunStep)
     assert (step.flow_ref, step.flow.name, step.flow.path) == ("sub", "sub", "sub.yaml")
     assert step.params == (("mode", "${mode}"), ("note", "hi"))
     assert step.secrets == (("pw", "password"),)
