@@ -41,14 +41,14 @@ def test_a_given_serial_is_the_phones_everywhere_and_survives_a_reset() -> None:
 
 # ----------------------------------------------------------------------------- unactivated account
 def test_an_unactivated_account_shows_in_dumpsys_but_not_in_settings() -> None:
-    phone = Phone("miui14-en", media_files=0, signed_in=False, unactivated_account=True)
+    phone = Phone("hyperos2-zh", media_files=0, signed_in=False, unactivated_account=True)
     accounts = Shell(phone).run("dumpsys account").stdout.decode()
     assert "Account {name=1234567890, type=com.xiaomi.unactivated}" in accounts
     assert "Account {name=1234567890, type=com.xiaomi}" not in accounts
     assert phone.state.has_unactivated_account() and not phone.state.has_xiaomi_account()
     phone.start_activity(component="com.android.settings/.MainSettings")
     assert find_all(phone.windows(), text=phone.variant.signin_label)
-    plain = Shell(Phone("miui14-en", media_files=0, signed_in=False)).run("dumpsys account").stdout.decode()
+    plain = Shell(Phone("hyperos2-zh", media_files=0, signed_in=False)).run("dumpsys account").stdout.decode()
     assert "Account {name=1234567890" not in plain
 
 
