@@ -203,7 +203,7 @@ class U2Crash(Fault):
 @dataclass
 class Disconnect(Fault):
     name: ClassVar[str] = "disconnect"
-    usage: ClassVar[str] = "=SECONDS|=screen:NAME"
+    usage: ClassVar[str] = "=SECONDS|screen:NAME"
     help: ClassVar[str] = "the phone drops off ADB SECONDS after it started, or when screen NAME is shown (once)"
     seconds: float = 0.0
     screen: str = ""
