@@ -133,9 +133,12 @@ FAULTS_EPILOG = ("\b\nFaults (--faults 'name[=value];...'):\n"
 @click.option("--media-mb", type=click.IntRange(0, 100000), default=24, show_default=True, help="Their total size in MB.")
 @click.option("--detach", is_flag=True, help="Run in the background; stop with `miui-automator sim stop`.")
 @click.option("--name", default=DEFAULT_NAME, show_default=True, help="Name of a detached simulator (run several side by side).")
+@click.option("--adb-port", type=click.IntRange(1, 65535), default=None,
+              help="The adb server to attach the phones to (default: $ANDROID_ADB_SERVER_PORT, else 5037); "
+                   "one per simulated USB host.")
 def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | None, account_id: str,
               account_password: str, signed_out: bool, unactivated_account: bool, keep_adb_after_reset: bool,
-              media_files: int, media_mb: int, detach: bool, name: str) -> None:
+              media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None) -> None:
     """Start simulated phones, attach them to the adb server, print their serials."""
     names = _variants(variant, count)
     faults = FaultRegistry().parse(fault_spec)
@@ -147,7 +150,7 @@ def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | 
     from ..sim.host import SimHost, adb_connect, ensure_adb_server
     from ..sim.phone import Phone
 
-    adb_port = adb_server_port()
+    adb_port = adb_port or adb_server_port()
     ensure_adb_server(adb_port)
     host = SimHost()
     host.start()

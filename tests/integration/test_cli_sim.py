@@ -14,7 +14,7 @@ from miui_automator.cli.main import main
 from miui_automator.flow import runner
 from miui_automator.device.android import AndroidDevice
 from miui_automator.sim.faults import BUILTIN_FAULTS, parse_faults
-from miui_automator.sim.host import device_state, free_port
+from miui_automator.sim.host import device_state, free_port, kill_adb_server
 from miui_automator.sim.state import hardware_serial
 
 pytestmark = pytest.mark.integration
@@ -75,18 +75,21 @@ def test_detached_start_and_stop(adb_port, tmp_path):
 
 
 def test_two_named_simulators_side_by_side_have_distinct_phones(adb_port, tmp_path):
-    """Two simulated USB hosts: both run at once, and their phones are different phones."""
+    """Two simulated USB hosts, each with its own adb server: both run at once, with different phones."""
     env = dict(os.environ, MIUI_AUTOMATOR_STATE_DIR=str(tmp_path), ANDROID_ADB_SERVER_PORT=str(adb_port))
-    client = adbutils.AdbClient(port=adb_port)
+    other_adb = free_port()
+    servers = {"host-a": adb_port, "host-b": other_adb}
     serials: dict[str, str] = {}
     try:
-        for name in ("host-a", "host-b"):
-            started = sim_cli(env, "start", "--detach", "--name", name, "--port", "0")
+        for name, server in servers.items():
+            started = sim_cli(env, "start", "--detach", "--name", name, "--port", "0", "--adb-port", str(server))
             assert started.returncode == 0, started.stderr
             (serials[name],) = started.stdout.split()
         twice = sim_cli(env, "start", "--detach", "--name", "host-a", "--port", "0")
         assert twice.returncode == 2 and "named 'host-a' is already running" in twice.stderr
-        hardware = {name: client.device(s).shell("getprop ro.serialno").strip() for name, s in serials.items()}
+        assert device_state(serials["host-b"], other_adb) == "device" and device_state(serials["host-b"], adb_port) is None
+        hardware = {name: adbutils.AdbClient(port=servers[name]).device(s).shell("getprop ro.serialno").strip()
+                    for name, s in serials.items()}
         assert hardware["host-a"] != hardware["host-b"] and "" not in hardware.values()
         listed = sim_cli(env, "list").stdout
         for name in serials:
@@ -96,12 +99,13 @@ def test_two_named_simulators_side_by_side_have_distinct_phones(adb_port, tmp_pa
         one = sim_cli(env, "stop", "--name", "host-a")
         assert one.returncode == 0 and "'host-a'" in one.stdout
         assert device_state(serials["host-a"], adb_port) is None
-        assert device_state(serials["host-b"], adb_port) == "device"
+        assert device_state(serials["host-b"], other_adb) == "device"
         assert "host-a" not in sim_cli(env, "list").stdout
     finally:
         sim_cli(env, "stop", "--all")
+        kill_adb_server(other_adb)
     assert "no detached simulator is running" in sim_cli(env, "list").stdout
-    assert all(device_state(s, adb_port) is None for s in serials.values())
+    assert device_state(serials["host-a"], adb_port) is None
 
 
 def test_a_pinned_seed_pins_the_serial(adb_port, tmp_path):
