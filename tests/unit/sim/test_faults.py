@@ -250,3 +250,11 @@ def test_changing_file_grows_on_every_read() -> None:
     size = changing.state.fs.lookup(path).size
     changing.state.fs.read(path)
     assert changing.state.fs.lookup(path).size > size
+
+
+def test_the_simulator_doc_lists_every_fault() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "simulator.md").read_text()
+    for kind in BUILTIN_FAULTS:
+        assert f"| `{kind.name}{kind.usage.replace('|', chr(92) + '|')}` |" in doc, kind.name
