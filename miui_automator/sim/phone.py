@@ -5,6 +5,10 @@ Everything here runs on one event-loop thread (the transport's), so the model ne
 locks. Time comes from one injectable clock; work that takes time on a real phone (a backup
 running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` fires. Faults
 (``faults.py``) act only through the hooks the phone calls at fixed moments (``self.faults``).
+
+The module is longer than most because it is the one facade every other part of the simulator
+calls (shell, uiautomator2 server, transport, screens); the screens themselves live in
+``screens/`` and the faults in ``faults.py``.
 """
 
 from __future__ import annotations
