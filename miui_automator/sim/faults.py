@@ -1,51 +1,46 @@
-"""Faults the simulated phone can be told to show, parsed from one spec string.
+"""Faults the simulated phone can be told to show: each one an object with hooks, in one registry.
 
-Spec: ``name[=value]`` items separated by ``;`` or ``,``, for example
+A fault spec is ``name[=value]`` items separated by ``;`` or ``,``, for example
 ``popup=3;slow=0.8;u2crash=25;disconnect=screen:wipe_confirm;noinput;locked;battery=4``.
+``miui-automator sim faults`` (and ``sim start --help``) print the list this module's registry
+holds; nothing else keeps a copy of it.
 
-| item | meaning |
-|---|---|
-| ``popup[=N]`` | a Xiaomi Cloud promo popup ("Later") appears over the screen after every N-th action (default 3) |
-| ``update[=N]`` | an update prompt (Later / Update) appears after every N-th action |
-| ``slow=SECONDS`` | screen transitions take this long: the old screen stays visible meanwhile |
-| ``u2crash=N`` | the uiautomator2 server dies after N JSON-RPC calls (once) |
-| ``disconnect=SECONDS`` or ``disconnect=screen:NAME`` | the phone drops off ADB after SECONDS, or when screen NAME is shown (once) |
-| ``noinput`` | ``persist.security.adbinput=0``: input injection is refused, as MIUI does |
-| ``locked`` | the screen starts locked (swipe up to unlock) |
-| ``screenoff`` | the screen starts off |
-| ``battery=PERCENT`` | battery level |
-| ``blackframe[=N]`` | the N-th screenshot and later ones are black frames (default 1) |
-| ``changing=PATH`` | the file at PATH changes size every time it is read |
+Why objects: a fault is one idea ("the uiautomator2 server dies after N calls") that needs a
+value parsed, some state of its own (has it fired yet?) and a say at one or two moments of the
+phone's life. The phone calls every fault's hook at each of those moments
+(:class:`FaultSet` does the fan-out), so adding a fault is one class here and one line in
+:data:`BUILTIN_FAULTS`, with no edit to ``phone.py``.
+
+Hooks (all optional, default: do nothing):
+
+- ``boot(phone)`` once, when the phone is made: change its starting state.
+- ``after_action(phone)`` after an input (tap, swipe, key) changed what is on screen.
+- ``transition(phone, before)`` a new screen is about to show (after an input, or ``am start``);
+  ``before`` is the frame that was on screen.
+- ``shown(phone, name, windows)`` a frame was built: the top screen's name and its windows.
+- ``screenshot(phone, count) -> bool`` the ``count``-th screenshot is taken: True makes it black.
+- ``u2_call(phone) -> bool`` one uiautomator2 JSON-RPC call: False kills the server now.
+- ``tick(phone, now)`` on every tick of the phone's clock.
+
+Fault objects carry per-phone state, so a parsed :class:`FaultSet` is a template: a phone takes
+:meth:`FaultSet.fresh` copies and two phones started from one spec never share a counter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 from ..errors import ConfigError
 
-
-@dataclass(frozen=True)
-class Faults:
-    popup_every: int = 0
-    update_every: int = 0
-    slow_seconds: float = 0.0
-    u2_crash_after: int = 0
-    disconnect_after: float = 0.0
-    disconnect_on_screen: str = ""
-    no_input: bool = False
-    locked: bool = False
-    screen_off: bool = False
-    battery: int = 0
-    black_frame_from: int = 0
-    changing_path: str = ""
-
-    @property
-    def active(self) -> bool:
-        return self != Faults()
+if TYPE_CHECKING:
+    from .phone import Phone
+    from .ui import Node
 
 
-def _int(name: str, value: str | None, default: int | None = None, low: int = 1) -> int:
+# ---------------------------------------------------------------------- value parsing
+def _int(name: str, value: str | None, default: int | None = None, low: int = 1, high: int | None = None) -> int:
     if value is None or value == "":
         if default is None:
             raise ConfigError(f"fault {name!r} needs a value")
@@ -56,12 +51,16 @@ def _int(name: str, value: str | None, default: int | None = None, low: int = 1)
         raise ConfigError(f"fault {name!r}: {value!r} is not a whole number") from None
     if n < low:
         raise ConfigError(f"fault {name!r}: {n} is below {low}")
+    if high is not None and n > high:
+        raise ConfigError(f"fault {name!r}: {n} is above {high}")
     return n
 
 
-def _float(name: str, value: str | None) -> float:
+def _seconds(name: str, value: str | None) -> float:
+    if not value:
+        raise ConfigError(f"fault {name!r} needs a number of seconds")
     try:
-        f = float(value or "")
+        f = float(value)
     except ValueError:
         raise ConfigError(f"fault {name!r}: {value!r} is not a number of seconds") from None
     if f <= 0:
@@ -69,52 +68,405 @@ def _float(name: str, value: str | None) -> float:
     return f
 
 
-def parse_faults(spec: str | None) -> Faults:
-    """Parse a fault spec; every error is a one-line :class:`ConfigError`."""
-    faults = Faults()
-    if not spec:
-        return faults
-    for raw in spec.replace(",", ";").split(";"):
-        item = raw.strip()
-        if not item:
-            continue
-        name, _, value = item.partition("=")
-        name = name.strip().lower()
-        value = value.strip() if "=" in item else None
-        if name == "popup":
-            faults = replace(faults, popup_every=_int(name, value, 3))
-        elif name == "update":
-            faults = replace(faults, update_every=_int(name, value, 3))
-        elif name == "slow":
-            faults = replace(faults, slow_seconds=_float(name, value))
-        elif name == "u2crash":
-            faults = replace(faults, u2_crash_after=_int(name, value, 20))
-        elif name == "disconnect":
-            if value and value.startswith("screen:"):
-                screen = value[len("screen:"):]
-                if not screen:
-                    raise ConfigError("fault 'disconnect': screen:NAME needs a screen name")
-                faults = replace(faults, disconnect_on_screen=screen)
-            else:
-                faults = replace(faults, disconnect_after=_float(name, value))
-        elif name == "noinput":
-            faults = replace(faults, no_input=True)
-        elif name == "locked":
-            faults = replace(faults, locked=True)
-        elif name == "screenoff":
-            faults = replace(faults, screen_off=True)
-        elif name == "battery":
-            level = _int(name, value, low=0)
-            if level > 100:
-                raise ConfigError(f"fault 'battery': {level} is above 100")
-            faults = replace(faults, battery=level)
-        elif name == "blackframe":
-            faults = replace(faults, black_frame_from=_int(name, value, 1))
-        elif name == "changing":
-            if not value:
-                raise ConfigError("fault 'changing' needs a file path")
-            faults = replace(faults, changing_path=value)
-        else:
-            known = "popup, update, slow, u2crash, disconnect, noinput, locked, screenoff, battery, blackframe, changing"
-            raise ConfigError(f"unknown fault {name!r} in {spec!r} (known: {known})")
-    return faults
+def _flag(name: str, value: str | None) -> None:
+    if value is not None:
+        raise ConfigError(f"fault {name!r} takes no value (got {value!r})")
+
+
+# ---------------------------------------------------------------------- the base class
+@dataclass
+class Fault:
+    """One fault: ``name``, ``usage`` and ``help`` make its line of the help text."""
+
+    name: ClassVar[str] = ""
+    usage: ClassVar[str] = ""  # what may follow the name, e.g. "[=N]" or "=SECONDS"
+    help: ClassVar[str] = ""
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        """The fault for ``name=value`` (``value`` None when there was no ``=``); one-line ConfigError if bad."""
+        _flag(cls.name, value)
+        return cls()
+
+    @property
+    def spec(self) -> str:
+        """This fault written back as a spec item."""
+        return self.name
+
+    def fresh(self) -> "Fault":
+        """A copy with the same settings and none of the run-time state."""
+        return dataclasses.replace(self)
+
+    def boot(self, phone: "Phone") -> None:
+        pass
+
+    def after_action(self, phone: "Phone") -> None:
+        pass
+
+    def transition(self, phone: "Phone", before: list["Node"]) -> None:
+        pass
+
+    def shown(self, phone: "Phone", name: str, windows: list["Node"]) -> None:
+        pass
+
+    def screenshot(self, phone: "Phone", count: int) -> bool:
+        return False
+
+    def u2_call(self, phone: "Phone") -> bool:
+        return True
+
+    def tick(self, phone: "Phone", now: float) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------- the faults
+@dataclass
+class Popup(Fault):
+    name: ClassVar[str] = "popup"
+    usage: ClassVar[str] = "[=N]"
+    help: ClassVar[str] = 'a Xiaomi Cloud promo popup ("Later") over the screen after every N-th action (default 3)'
+    every: int = 3
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        return cls(_int(cls.name, value, 3))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.every}"
+
+    def popup(self, phone: "Phone"):
+        from .screens import CloudPromoPopup
+
+        return CloudPromoPopup(phone.top)
+
+    def after_action(self, phone: "Phone") -> None:
+        # One popup at a time: with popup and update both due, the first in BUILTIN_FAULTS wins.
+        if phone.popup is None and not phone.state.locked and phone.actions % self.every == 0:
+            phone.popup = self.popup(phone)
+            phone.changed()
+
+
+@dataclass
+class Update(Popup):
+    name: ClassVar[str] = "update"
+    help: ClassVar[str] = "an update prompt (Later / Update) over the screen after every N-th action (default 3)"
+
+    def popup(self, phone: "Phone"):
+        from .screens import UpdatePopup
+
+        return UpdatePopup(phone.top)
+
+
+@dataclass
+class Slow(Fault):
+    name: ClassVar[str] = "slow"
+    usage: ClassVar[str] = "=SECONDS"
+    help: ClassVar[str] = "screen transitions take this long; the old screen stays visible and ignores touches meanwhile"
+    seconds: float = 0.5
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        return cls(_seconds(cls.name, value))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.seconds:g}"
+
+    def transition(self, phone: "Phone", before: list["Node"]) -> None:
+        phone.freeze(before, self.seconds)
+
+
+@dataclass
+class U2Crash(Fault):
+    name: ClassVar[str] = "u2crash"
+    usage: ClassVar[str] = "[=N]"
+    help: ClassVar[str] = "the uiautomator2 server dies after N JSON-RPC calls, once (default 20)"
+    after: int = 20
+    crashed: bool = field(default=False, init=False)
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        return cls(_int(cls.name, value, 20))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.after}"
+
+    def u2_call(self, phone: "Phone") -> bool:
+        if not self.crashed and phone.u2_calls >= self.after:
+            self.crashed = True
+            return False
+        return True
+
+
+@dataclass
+class Disconnect(Fault):
+    name: ClassVar[str] = "disconnect"
+    usage: ClassVar[str] = "=SECONDS|screen:NAME"
+    help: ClassVar[str] = "the phone drops off ADB SECONDS after it started, or when screen NAME is shown (once)"
+    seconds: float = 0.0
+    screen: str = ""
+    fired: bool = field(default=False, init=False)
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        if value and value.startswith("screen:"):
+            screen = value[len("screen:"):]
+            if not screen:
+                raise ConfigError("fault 'disconnect': screen:NAME needs a screen name")
+            return cls(screen=screen)
+        return cls(seconds=_seconds(cls.name, value))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}=screen:{self.screen}" if self.screen else f"{self.name}={self.seconds:g}"
+
+    def tick(self, phone: "Phone", now: float) -> None:
+        if self.seconds and not self.fired and now - phone.started >= self.seconds:
+            self.fired = True
+            phone.unplug()
+
+    def shown(self, phone: "Phone", name: str, windows: list["Node"]) -> None:
+        if self.screen == name and not self.fired:
+            self.fired = True
+            phone.after(0.05, phone.unplug)  # the frame that showed the screen still goes out
+
+
+@dataclass
+class NoInput(Fault):
+    name: ClassVar[str] = "noinput"
+    help: ClassVar[str] = ('"USB debugging (Security settings)" off (persist.security.adbinput=0): '
+                           "input injection is refused, as MIUI does")
+
+    def boot(self, phone: "Phone") -> None:
+        phone.state.props["persist.security.adbinput"] = "0"
+
+
+@dataclass
+class NoInstall(Fault):
+    name: ClassVar[str] = "noinstall"
+    help: ClassVar[str] = '"Install via USB" off (persist.security.adbinstall=0): pm install is refused'
+
+    def boot(self, phone: "Phone") -> None:
+        phone.state.usb_install = False
+
+
+@dataclass
+class ShowPassword(Fault):
+    name: ClassVar[str] = "showpassword"
+    help: ClassVar[str] = ('password fields show what is typed (the "show password" eye is on): the text is plain '
+                           "in the hierarchy and on screenshots")
+
+    def shown(self, phone: "Phone", name: str, windows: list["Node"]) -> None:
+        for window in windows:
+            for node in window.walk():
+                node.password = False
+
+
+@dataclass
+class Locked(Fault):
+    name: ClassVar[str] = "locked"
+    help: ClassVar[str] = "the screen starts locked (swipe up to unlock)"
+
+    def boot(self, phone: "Phone") -> None:
+        phone.state.locked = True
+
+
+@dataclass
+class ScreenOff(Fault):
+    name: ClassVar[str] = "screenoff"
+    help: ClassVar[str] = "the screen starts off (and locked)"
+
+    def boot(self, phone: "Phone") -> None:
+        phone.state.screen_on = False
+        phone.state.locked = True
+
+
+@dataclass
+class Battery(Fault):
+    name: ClassVar[str] = "battery"
+    usage: ClassVar[str] = "=PERCENT"
+    help: ClassVar[str] = "battery level, not charging"
+    level: int = 50
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        return cls(_int(cls.name, value, low=0, high=100))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.level}"
+
+    def boot(self, phone: "Phone") -> None:
+        phone.state.battery = self.level
+        phone.state.charging = False
+
+
+@dataclass
+class BlackFrame(Fault):
+    name: ClassVar[str] = "blackframe"
+    usage: ClassVar[str] = "[=N]"
+    help: ClassVar[str] = "the N-th screenshot and every later one is a black frame (default 1)"
+    start: int = 1
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        return cls(_int(cls.name, value, 1))
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.start}"
+
+    def screenshot(self, phone: "Phone", count: int) -> bool:
+        return count >= self.start
+
+
+@dataclass
+class Changing(Fault):
+    name: ClassVar[str] = "changing"
+    usage: ClassVar[str] = "=PATH"
+    help: ClassVar[str] = "the file at PATH grows every time it is read (a file that changes while it is pulled)"
+    path: str = ""
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        if not value:
+            raise ConfigError("fault 'changing' needs a file path")
+        return cls(value)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.path}"
+
+    def boot(self, phone: "Phone") -> None:
+        from .vfs import normpath
+
+        def grow(entry) -> None:
+            entry.content().extend(b"\0" * 4096)
+            entry.mtime += 1
+
+        entry = phone.state.fs.lookup(normpath(self.path))
+        if entry is not None:
+            entry.on_read = grow
+
+
+# The faults every registry starts with, in the order their hooks run and help lists them.
+BUILTIN_FAULTS: tuple[type[Fault], ...] = (
+    Popup, Update, Slow, U2Crash, Disconnect, NoInput, NoInstall, ShowPassword, Locked, ScreenOff, Battery,
+    BlackFrame, Changing,
+)
+
+
+# ---------------------------------------------------------------------- a phone's faults
+class FaultSet:
+    """The faults one phone shows, in registry order, and the fan-out of every hook to them."""
+
+    def __init__(self, faults: Iterable[Fault] = ()) -> None:
+        self._faults: tuple[Fault, ...] = tuple(faults)
+
+    def __iter__(self) -> Iterator[Fault]:
+        return iter(self._faults)
+
+    def __len__(self) -> int:
+        return len(self._faults)
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
+
+    def __repr__(self) -> str:
+        return f"FaultSet({self.spec!r})"
+
+    @property
+    def spec(self) -> str:
+        """The set written back as a spec string (parses to an equal set)."""
+        return ";".join(f.spec for f in self._faults)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self._faults]
+
+    def get(self, name: str) -> Fault | None:
+        return next((f for f in self._faults if f.name == name), None)
+
+    def fresh(self) -> "FaultSet":
+        """New fault objects with the same settings: one phone's run-time state is never another's."""
+        return FaultSet(f.fresh() for f in self._faults)
+
+    # hooks ------------------------------------------------------------
+    def boot(self, phone: "Phone") -> None:
+        for f in self._faults:
+            f.boot(phone)
+
+    def after_action(self, phone: "Phone") -> None:
+        for f in self._faults:
+            f.after_action(phone)
+
+    def transition(self, phone: "Phone", before: list["Node"]) -> None:
+        for f in self._faults:
+            f.transition(phone, before)
+
+    def shown(self, phone: "Phone", name: str, windows: list["Node"]) -> None:
+        for f in self._faults:
+            f.shown(phone, name, windows)
+
+    def screenshot(self, phone: "Phone", count: int) -> bool:
+        """True when any fault blacks out this screenshot (every fault still sees it)."""
+        return any([f.screenshot(phone, count) for f in self._faults])
+
+    def u2_call(self, phone: "Phone") -> bool:
+        """False when any fault kills the uiautomator2 server on this call."""
+        return all([f.u2_call(phone) for f in self._faults])
+
+    def tick(self, phone: "Phone", now: float) -> None:
+        for f in self._faults:
+            f.tick(phone, now)
+
+
+# ---------------------------------------------------------------------- the registry
+class FaultRegistry:
+    """Fault kinds by name: parses specs and writes the help text. Each registry is its own copy."""
+
+    def __init__(self, kinds: Iterable[type[Fault]] = BUILTIN_FAULTS) -> None:
+        self._kinds: dict[str, type[Fault]] = {}
+        for kind in kinds:
+            self.register(kind)
+
+    def register(self, kind: type[Fault]) -> type[Fault]:
+        if not kind.name or kind.name in self._kinds:
+            raise ValueError(f"fault kind {kind.__name__} needs a new, non-empty name (got {kind.name!r})")
+        self._kinds[kind.name] = kind
+        return kind
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._kinds)
+
+    def parse(self, spec: str | None) -> FaultSet:
+        """Parse a fault spec; every error is a one-line :class:`ConfigError`. A name given twice: the last wins."""
+        chosen: dict[str, Fault] = {}
+        for raw in (spec or "").replace(",", ";").split(";"):
+            item = raw.strip()
+            if not item:
+                continue
+            name, eq, value = item.partition("=")
+            name = name.strip().lower()
+            kind = self._kinds.get(name)
+            if kind is None:
+                raise ConfigError(f"unknown fault {name!r} in {spec!r} (known: {', '.join(self._kinds)})")
+            chosen[name] = kind.parse(value.strip() if eq else None)
+        return FaultSet(chosen[name] for name in self._kinds if name in chosen)
+
+    def help_rows(self) -> list[tuple[str, str]]:
+        """(``name[usage]``, what it does) for every fault, in registry order."""
+        return [(kind.name + kind.usage, kind.help) for kind in self._kinds.values()]
+
+    def help_text(self) -> str:
+        rows = self.help_rows()
+        width = max(len(usage) for usage, _ in rows)
+        return "\n".join(f"{usage:<{width}}  {text}" for usage, text in rows)
+
+
+def parse_faults(spec: str | None) -> FaultSet:
+    """Parse ``spec`` with a registry of the built-in faults."""
+    return FaultRegistry().parse(spec)

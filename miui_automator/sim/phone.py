@@ -3,7 +3,12 @@ shell, the uiautomator2 server and the transport all use.
 
 Everything here runs on one event-loop thread (the transport's), so the model needs no
 locks. Time comes from one injectable clock; work that takes time on a real phone (a backup
-running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` fires.
+running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` fires. Faults
+(``faults.py``) act only through the hooks the phone calls at fixed moments (``self.faults``).
+
+The module is longer than most because it is the one facade every other part of the simulator
+calls (shell, uiautomator2 server, transport, screens); the screens themselves live in
+``screens/`` and the faults in ``faults.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .account_server import AccountServer
-from .faults import Faults
+from .faults import FaultSet, parse_faults
 from .layout import status_bar
 from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
 from .ui import SCREEN_H, SCREEN_W, Node, hierarchy_xml, hit_test
@@ -123,7 +128,10 @@ class Phone:
         password: str = DEFAULT_PASSWORD,
         signed_in: bool = True,
         find_device: bool = True,
-        faults: Faults | None = None,
+        unactivated_account: bool = False,
+        serial: str | None = None,
+        keep_adb_after_reset: bool = False,
+        faults: FaultSet | str | None = None,
         media_files: int = 40,
         media_bytes: int = 24 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
@@ -133,9 +141,12 @@ class Phone:
         self.clock = clock
         self._wall_clock = wall_clock
         self.time_offset = 0.0  # seconds added to the wall clock by advance_time()
-        self.faults = faults or Faults()
+        # A parsed set is a template: this phone gets its own fault objects (counters, fired flags).
+        self.faults: FaultSet = parse_faults(faults) if isinstance(faults, str) or faults is None else faults.fresh()
+        self.keep_adb_after_reset = keep_adb_after_reset
         self._init_args = dict(seed=seed, account_id=account_id, signed_in=signed_in, find_device=find_device,
-                               media_files=media_files, media_bytes=media_bytes)
+                               unactivated_account=unactivated_account, serial=serial, media_files=media_files,
+                               media_bytes=media_bytes)
         self.state: PhoneState = new_state(self.variant, password=password, clock=self.wall_clock, **self._init_args)
         self._password_digest = self.state.password_digest
         self.account_server = AccountServer(self.wall_clock)
@@ -149,9 +160,7 @@ class Phone:
         self.last_toast: str | None = None
         self.u2_running = False
         self.u2_calls = 0
-        self._u2_crashed = False
         self.plugged = True
-        self._disconnect_fired = False
         self._timers: list[Timer] = []
         self._listeners: list[Callable[[str], None]] = []
         self._frozen: tuple[list[Node], float] | None = None
@@ -160,34 +169,19 @@ class Phone:
         self._shot_cache: dict[tuple, bytes] = {}
         self.popup: Dialog | None = None
         self.stack: list[Screen] = []
-        self._apply_faults()
+        self.faults.boot(self)
         self._boot()
 
     # ----------------------------------------------------------------- lifecycle
-    def _apply_faults(self) -> None:
-        f = self.faults
-        if f.no_input:
-            self.state.props["persist.security.adbinput"] = "0"
-        if f.locked:
-            self.state.locked = True
-        if f.screen_off:
-            self.state.screen_on = False
-            self.state.locked = True
-        if f.battery:
-            self.state.battery = f.battery
-            self.state.charging = False
-        if f.changing_path:
-            from .vfs import normpath
+    def set_serial(self, serial: str) -> None:
+        """Give the phone its hardware serial (``ro.serialno``) once its port is known; before ``adb connect``."""
+        self._init_args["serial"] = serial
+        self.state.props["ro.serialno"] = self.state.props["ro.boot.serialno"] = serial
 
-            path = normpath(f.changing_path)
-
-            def grow(entry) -> None:
-                entry.content().extend(b"\0" * 4096)
-                entry.mtime += 1
-
-            entry = self.state.fs.lookup(path)
-            if entry is not None:
-                entry.on_read = grow
+    @property
+    def serial(self) -> str:
+        """The hardware serial (``ro.serialno``), the phone's identity on any USB host or port."""
+        return self.state.props["ro.serialno"]
 
     def _boot(self) -> None:
         from .screens import home_screen
@@ -210,27 +204,40 @@ class Phone:
             self._emit("unplug")
 
     def replug(self) -> None:
-        if not self.plugged:
+        """The cable is back: the adb server sees the phone again, unless USB debugging is off."""
+        if not self.plugged and self.state.adb_enabled:
             self.plugged = True
             self._emit("replug")
 
     def factory_reset(self, downtime: float = 2.0) -> None:
-        """Erase everything and reboot: off ADB for ``downtime`` seconds, back fresh."""
+        """Erase everything and reboot into the setup wizard.
+
+        A retail phone (the default) leaves ADB for good once the erase starts: USB debugging,
+        its authorisations and "USB debugging (Security settings)" are wiped with the rest, so
+        the phone never comes back to the adb server and its screen (setup wizard) is only seen
+        in the model. An engineering/test build (``keep_adb_after_reset``) keeps ADB, the
+        authorisation and input on and is back on ADB after ``downtime`` seconds.
+        """
         self.unplug()
-        args = dict(self._init_args, signed_in=False, find_device=False, media_files=0)
+        args = dict(self._init_args, signed_in=False, find_device=False, unactivated_account=False, media_files=0)
         fresh = new_state(self.variant, password="", clock=self.wall_clock, **args)
         fresh.password_digest = self._password_digest
         fresh.provisioned = False
+        fresh.factory_resets = self.state.factory_resets + 1
         fresh.accounts, fresh.contacts, fresh.calls, fresh.sms = [], [], [], []
         fresh.packages = [p for p in fresh.packages if p.system]
         fresh.settings["global"]["device_provisioned"] = "0"
-        fresh.props["persist.security.adbinput"] = self.state.props.get("persist.security.adbinput", "1")
-        fresh.props["ro.serialno"] = self.state.props["ro.serialno"]
+        if self.keep_adb_after_reset:
+            fresh.props["persist.security.adbinput"] = self.state.props.get("persist.security.adbinput", "1")
+        else:
+            fresh.settings["global"].update(adb_enabled="0", development_settings_enabled="0")
+            fresh.props["persist.security.adbinput"] = "0"
         self.state = fresh
         self.u2_running = False
         self._shot_cache.clear()
         self._boot()
-        self.after(downtime, self.replug)
+        if self.keep_adb_after_reset:
+            self.after(downtime, self.replug)
 
     # ----------------------------------------------------------------- time
     def wall_clock(self) -> float:
@@ -248,7 +255,7 @@ class Phone:
         self._timers.append(Timer(self.clock() + seconds, fn))
 
     def tick(self) -> None:
-        """Fire due timers and time-based faults. Cheap; called on every read."""
+        """Fire due timers and the faults' tick hooks. Cheap; called on every read."""
         now = self.clock()
         if self._timers:
             due = [t for t in self._timers if t.due <= now]
@@ -257,9 +264,7 @@ class Phone:
                 for t in sorted(due, key=lambda t: t.due):
                     t.fn()
                 self.changed()
-        if self.faults.disconnect_after and not self._disconnect_fired and now - self.started >= self.faults.disconnect_after:
-            self._disconnect_fired = True
-            self.unplug()
+        self.faults.tick(self, now)
 
     def changed(self) -> None:
         self.version += 1
@@ -338,12 +343,9 @@ class Phone:
                 pw = self.popup.build()
                 wins.append(pw)
                 self._own(pw, self.popup, owners)
+        self.faults.shown(self, self.current_screen_name(), wins)
         self._owners = owners
         self._windows_cache = (self.version, wins)
-        name = self.current_screen_name()
-        if self.faults.disconnect_on_screen == name and not self._disconnect_fired:
-            self._disconnect_fired = True
-            self.after(0.05, self.unplug)
         return wins
 
     @staticmethod
@@ -361,8 +363,7 @@ class Phone:
 
         wins = self.windows()
         self.screenshots_taken += 1
-        black = bool(self.faults.black_frame_from) and self.screenshots_taken >= self.faults.black_frame_from
-        black = black or not self.state.screen_on
+        black = self.faults.screenshot(self, self.screenshots_taken) or not self.state.screen_on
         key = (id(wins), self.version, fmt, quality, scale, black)
         cached = self._shot_cache.get(key)
         if cached is None:
@@ -386,22 +387,12 @@ class Phone:
     def _after_action(self, before: list[Node], version: int) -> None:
         if self.version != version:
             self.actions += 1
-            self._maybe_popup()
-            if self.faults.slow_seconds:
-                self._frozen = (before, self.clock() + self.faults.slow_seconds)
+            self.faults.after_action(self)
+            self.faults.transition(self, before)
 
-    def _maybe_popup(self) -> None:
-        from .screens import CloudPromoPopup, UpdatePopup
-
-        f = self.faults
-        if self.popup is not None or self.state.locked:
-            return
-        if f.popup_every and self.actions % f.popup_every == 0:
-            self.popup = CloudPromoPopup(self.top)
-            self.changed()
-        elif f.update_every and self.actions % f.update_every == 0:
-            self.popup = UpdatePopup(self.top)
-            self.changed()
+    def freeze(self, frame: list[Node], seconds: float) -> None:
+        """Keep showing ``frame`` for ``seconds``, touches ignored, as a screen animating in does."""
+        self._frozen = (frame, self.clock() + seconds)
 
     def tap(self, x: float, y: float) -> bool:
         self.check_input()
@@ -560,8 +551,7 @@ class Phone:
             return True, message
         before = self.windows()
         self.push(screen)
-        if self.faults.slow_seconds:
-            self._frozen = (before, self.clock() + self.faults.slow_seconds)
+        self.faults.transition(self, before)
         return True, message
 
     def launch_app(self, package: str) -> bool:
@@ -584,13 +574,11 @@ class Phone:
 
     # ----------------------------------------------------------------- uiautomator2 server
     def u2_call(self) -> bool:
-        """Count one JSON-RPC call; False when the server has just crashed (the u2crash fault)."""
+        """Count one JSON-RPC call; False when the server has just crashed (a fault's ``u2_call`` hook)."""
         if not self.u2_running:
             return False
         self.u2_calls += 1
-        limit = self.faults.u2_crash_after
-        if limit and not self._u2_crashed and self.u2_calls >= limit:
-            self._u2_crashed = True
+        if not self.faults.u2_call(self):
             self.u2_running = False
             self._emit("u2crash")
             return False

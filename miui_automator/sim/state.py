@@ -13,6 +13,9 @@ from .vfs import STORAGE, VirtualFS
 
 DEFAULT_ACCOUNT_ID = "1234567890"
 DEFAULT_PASSWORD = "demo-password"  # documented default of `sim start`; never a real secret
+XIAOMI = "com.xiaomi"
+XIAOMI_UNACTIVATED = "com.xiaomi.unactivated"  # an account added but whose registration was never activated
+INSTALL_PROP = "persist.security.adbinstall"  # Developer options > "Install via USB"
 
 
 @dataclass
@@ -114,6 +117,7 @@ class PhoneState:
     screen_on: bool = True
     locked: bool = False
     provisioned: bool = True
+    factory_resets: int = 0  # erases this phone has been through (a retail phone leaves ADB at the first)
     wipe_choice: str | None = None  # Keep/Remove answer of the last sign-out
     last_backup: str | None = None  # folder name of the last local backup
     fs: VirtualFS = field(default_factory=VirtualFS)
@@ -127,10 +131,29 @@ class PhoneState:
         return hashlib.sha256(password.encode()).digest() == self.password_digest
 
     def has_xiaomi_account(self) -> bool:
-        return any(a.type == "com.xiaomi" for a in self.accounts)
+        return any(a.type == XIAOMI for a in self.accounts)
+
+    def has_unactivated_account(self) -> bool:
+        """A Xiaomi account the phone holds but whose registration was not activated: Settings shows
+        "Sign in", yet ``dumpsys account`` lists it, as a real phone does."""
+        return any(a.type == XIAOMI_UNACTIVATED for a in self.accounts)
+
+    @property
+    def usb_install(self) -> bool:
+        """Developer options > "Install via USB": ``pm install`` over adb is refused while it is off."""
+        return self.props.get(INSTALL_PROP) == "1"
+
+    @usb_install.setter
+    def usb_install(self, on: bool) -> None:
+        self.props[INSTALL_PROP] = "1" if on else "0"
+
+    @property
+    def adb_enabled(self) -> bool:
+        """Developer options > "USB debugging": off on a freshly erased retail phone."""
+        return self.settings.get("global", {}).get("adb_enabled") == "1"
 
     def sign_out(self) -> None:
-        self.accounts = [a for a in self.accounts if a.type != "com.xiaomi"]
+        self.accounts = [a for a in self.accounts if a.type not in (XIAOMI, XIAOMI_UNACTIVATED)]
         self.signed_in = False
         self.find_device = False
 
@@ -143,20 +166,28 @@ def new_state(
     password: str = DEFAULT_PASSWORD,
     signed_in: bool = True,
     find_device: bool = True,
+    unactivated_account: bool = False,
+    serial: str | None = None,
     media_files: int = 40,
     media_bytes: int = 24 * 1024 * 1024,
     clock=None,
 ) -> PhoneState:
-    """A phone as its owner left it: signed in, with photos, contacts, messages and apps."""
+    """A phone as its owner left it: signed in, with photos, contacts, messages and apps.
+
+    ``serial`` is the hardware serial (``ro.serialno``); by default it comes from ``seed``
+    (see :func:`hardware_serial`). ``unactivated_account`` adds a ``com.xiaomi.unactivated``
+    account for ``account_id``.
+    """
     rng = random.Random(seed)
     fs = VirtualFS(clock) if clock else VirtualFS()
     state = PhoneState(variant=variant, seed=seed, account_id=account_id, fs=fs, signed_in=signed_in, find_device=find_device and signed_in)
     state.set_password(password)
-    serial_suffix = f"{rng.getrandbits(32):08x}"
+    rng.getrandbits(32)  # hardware_serial(seed)'s draw, made either way so the rest of the phone does not shift
+    serial = serial or hardware_serial(seed)
     state.props = dict(variant.props)
     state.props.update({
-        "ro.serialno": serial_suffix,
-        "ro.boot.serialno": serial_suffix,
+        "ro.serialno": serial,
+        "ro.boot.serialno": serial,
         "persist.sys.timezone": "Asia/Shanghai" if variant.locale.startswith("zh") else "Europe/London",
         "ro.build.fingerprint": f"Xiaomi/{variant.props['ro.product.name']}/{variant.props['ro.product.device']}:"
         f"{variant.props['ro.build.version.release']}/{variant.props['ro.build.version.incremental']}:user/release-keys",
@@ -166,7 +197,9 @@ def new_state(
     })
     state.accounts = [Account(f"owner{seed}@gmail.com", "com.google")]
     if signed_in:
-        state.accounts.append(Account(account_id, "com.xiaomi"))
+        state.accounts.append(Account(account_id, XIAOMI))
+    if unactivated_account:
+        state.accounts.append(Account(account_id, XIAOMI_UNACTIVATED))
     state.accounts.append(Account("+8613800000000", "com.whatsapp"))
     state.settings = {
         "system": {"screen_brightness": "128", "screen_off_timeout": "600000"},
@@ -186,6 +219,14 @@ def new_state(
     state.packages += [Package(name, f"/data/app/~~{rng.getrandbits(48):012x}==/{name}-1/base.apk", ver, 100 + i, False) for i, (name, ver) in enumerate(USER_PACKAGES)]
     populate_media(state, media_files, media_bytes, rng)
     return state
+
+
+def hardware_serial(seed: int, port: int | None = None) -> str:
+    """An 8-hex-digit ``ro.serialno``: from ``seed`` alone (what :func:`new_state` draws), or from
+    ``seed`` and the phone's adbd ``port`` so that phones in separate simulators never share one."""
+    if port is None:
+        return f"{random.Random(seed).getrandbits(32):08x}"
+    return hashlib.sha256(f"miui-automator-sim:{seed}:{port}".encode()).hexdigest()[:8]
 
 
 def populate_media(state: PhoneState, count: int, total_bytes: int, rng: random.Random) -> None:

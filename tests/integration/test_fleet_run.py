@@ -255,7 +255,8 @@ def test_usage_errors_are_one_line_exit_2(capsys, tmp_path):
 
 def test_sixteen_mixed_phones_reset_in_one_run(make_phone, sim_host, tmp_path, monkeypatch, capsys):
     """The fleet workhorse on a lab's worth of phones: back up, sign out and factory-reset all 16."""
-    phones = [make_phone(VARIANTS[i % 4], media_files=4, media_bytes=256 * 1024) for i in range(16)]
+    phones = [make_phone(VARIANTS[i % 4], media_files=4, media_bytes=256 * 1024, keep_adb_after_reset=True)
+              for i in range(16)]
     monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", "demo-password")
     monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
     out = tmp_path / "runs"

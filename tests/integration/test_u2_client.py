@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import uiautomator2 as u2
 
-from miui_automator.sim.faults import Faults
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +129,7 @@ def test_waits_block_on_the_server_without_stalling_it(connect):
 
 
 def test_server_crash_is_survived(connect):
-    d, _, read = connect("hyperos1-en", faults=Faults(u2_crash_after=4))
+    d, _, read = connect("hyperos1-en", faults="u2crash=4")
     events: list[str] = []
     read(lambda p: p.subscribe(events.append))
     dropped = 0
@@ -146,7 +145,7 @@ def test_server_crash_is_survived(connect):
 
 
 def test_input_refused_by_miui_is_an_rpc_error(connect):
-    d, _, read = connect("miui12.5-en", faults=Faults(no_input=True))
+    d, _, read = connect("miui12.5-en", faults="noinput")
     with pytest.raises(u2.exceptions.RPCError) as info:
         d.click(540, 1200)
     assert "java.lang.SecurityException" in str(info.value)

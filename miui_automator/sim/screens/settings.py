@@ -153,7 +153,7 @@ class DeveloperOptions(ListScreen):
         return [
             Row(self.t("usb_debugging"), summary="Debug mode when USB is connected" if not self.v.locale.startswith("zh") else "连接USB后启用调试模式",
                 switch=st.settings["global"].get("adb_enabled") == "1", action="toggle:adb"),
-            Row(self.t("usb_install"), summary=self.t("usb_install_desc"), switch=st.props.get("persist.security.adbinstall") == "1", action="toggle:install"),
+            Row(self.t("usb_install"), summary=self.t("usb_install_desc"), switch=st.usb_install, action="toggle:install"),
             Row(self.t("usb_adb_input"), summary=self.t("usb_adb_input_desc"), switch=st.props.get("persist.security.adbinput") == "1", action="toggle:input"),
         ]
 
@@ -162,7 +162,7 @@ class DeveloperOptions(ListScreen):
         if action == "toggle:input":
             st.props["persist.security.adbinput"] = "0" if st.props.get("persist.security.adbinput") == "1" else "1"
         elif action == "toggle:install":
-            st.props["persist.security.adbinstall"] = "0" if st.props.get("persist.security.adbinstall") == "1" else "1"
+            st.usb_install = not st.usb_install
 
 
 class FactoryReset(Screen):

@@ -6,7 +6,6 @@ import io
 import pytest
 from PIL import Image
 
-from miui_automator.sim.faults import Faults
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
 
@@ -66,7 +65,7 @@ def test_launch_runs_until_the_host_closes_the_stream(sh, phone):
 
 
 def test_server_crash_ends_the_launch_stream():
-    phone = Phone(media_files=0, faults=Faults(u2_crash_after=2))
+    phone = Phone(media_files=0, faults="u2crash=2")
     push_jar(phone)
 
     async def scenario():

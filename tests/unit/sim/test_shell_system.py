@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from miui_automator.sim.faults import Faults
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
 
@@ -179,7 +178,7 @@ def test_dumpsys_battery(sh, phone):
     kv = dict(line.strip().split(": ", 1) for line in text.splitlines()[1:])
     assert kv["level"] == str(phone.state.battery)
     assert kv["status"] == "2" and kv["USB powered"] == "true"
-    low = Shell(Phone(media_files=0, faults=Faults(battery=4))).run("dumpsys battery").stdout.decode()
+    low = Shell(Phone(media_files=0, faults="battery=4")).run("dumpsys battery").stdout.decode()
     assert "  level: 4\n" in low and "  status: 3\n" in low and "  USB powered: false\n" in low
 
 

@@ -7,7 +7,6 @@ import json
 import pytest
 from PIL import Image
 
-from miui_automator.sim.faults import Faults
 from miui_automator.sim.jsonrpc import JsonRpc, android_base64
 from miui_automator.sim.phone import InputRefused, Phone
 
@@ -81,7 +80,7 @@ def test_missing_object_is_uiobjectnotfound_with_string_data(rpc):
 
 
 def test_input_gate_off_is_a_security_exception():
-    phone = Phone("hyperos1-en", faults=Faults(no_input=True))
+    phone = Phone("hyperos1-en", faults="noinput")
     rpc = JsonRpc(phone)
     for body in ({"id": 1, "method": "click", "params": [500, 500]}, {"id": 1, "method": "pressKey", "params": ["back"]},
                  {"id": 1, "method": "swipe", "params": [500, 1800, 500, 600, 20]}):

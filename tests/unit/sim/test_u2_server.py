@@ -3,7 +3,6 @@
 import asyncio
 import json
 
-from miui_automator.sim.faults import Faults
 from miui_automator.sim.http11 import CONTINUE
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.u2server import U2Server
@@ -115,7 +114,7 @@ def test_client_hanging_up_mid_request_closes_quietly():
 
 
 def test_u2crash_drops_the_call_and_leaves_the_server_down():
-    phone = running_phone(faults=Faults(u2_crash_after=2))
+    phone = running_phone(faults="u2crash=2")
     events = []
     phone.subscribe(events.append)
     server = U2Server(phone)
