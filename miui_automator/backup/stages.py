@@ -253,8 +253,8 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
                on_file: Callable[[PulledFile], None] | None = None) -> str:
     """Pull every inventoried file not yet pulled, each verified against the phone's md5."""
     state = BackupState.load(folder)
-    inventory = state.inventory()
     with _stage(state, "files"):
+        inventory = state.inventory()
         todo = state.pending(inventory.files)
         locals_ = {f.path: f.local for f in inventory.files}
 

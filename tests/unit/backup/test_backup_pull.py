@@ -144,3 +144,37 @@ def test_local_names_and_windows_safe_names():
                                      (5_000_000_000_000, "5000.0 GB")])
 def test_human_size(n, text):
     assert human_size(n) == text
+
+
+# ---------------------------------------------------------------------- names that are not UTF-8
+def test_a_path_that_is_not_utf8_is_spelt_in_ascii_that_a_posix_shell_turns_back_into_its_bytes(tmp_path):
+    """adbutils sends commands as UTF-8: the raw name would raise UnicodeEncodeError on the command line."""
+    import subprocess
+
+    raw = b"/sdcard/caf\xe9 it's 100%\\ \x01\xff.jpg"
+    path = raw.decode("utf-8", "surrogateescape")
+    word = pull.shell_path(path)
+    word.encode("ascii")
+    out = subprocess.run(["sh", "-c", f"printf '%s' {word}"], capture_output=True, check=True).stdout
+    assert out == raw
+    assert pull.shell_path("/sdcard/a b.jpg") == shlex.quote("/sdcard/a b.jpg")
+
+
+def test_md5_batches_leave_out_paths_that_are_not_utf8():
+    class Driver:
+        commands: list[str] = []
+
+        def shell(self, command, timeout_s):
+            self.commands.append(command)
+
+            class Out:
+                output = ""
+            return Out()
+
+    driver = Driver()
+    odd = RemoteFile(b"/sdcard/\xff.jpg".decode("utf-8", "surrogateescape"), 1, 0)
+    assert pull.phone_md5s(driver, [odd]) == {} and driver.commands == []
+    pull.phone_md5s(driver, [odd, *files(1)])
+    assert driver.commands == ["md5sum /sdcard/DCIM/f0.jpg"]
+    pull.single_md5(driver, odd.path, 1)
+    assert driver.commands[-1] == "md5sum < \"$(printf '/sdcard/\\377.jpg')\""
