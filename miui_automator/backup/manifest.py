@@ -116,7 +116,9 @@ def entries(manifest: dict, where: Path | str = MANIFEST_FILE) -> list[Entry]:
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"{where}: malformed entry {str(item)[:120]}") from None
         rel = PurePosixPath(entry.local)
-        if not rel.parts or rel.is_absolute() or ".." in rel.parts or "\\" in entry.local or ":" in rel.parts[0]:
+        # a backslash is an ordinary character in a phone's (and a POSIX host's) names; on Windows it is a separator
+        windows_separator = os.name == "nt" and "\\" in entry.local
+        if not rel.parts or rel.is_absolute() or ".." in rel.parts or windows_separator or ":" in rel.parts[0]:
             raise ConfigError(f"{where}: entry path {entry.local!r} points outside the backup folder")
         found.append(entry)
     return found

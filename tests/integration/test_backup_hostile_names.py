@@ -29,6 +29,8 @@ HOSTILE = {
     f"/sdcard/Download/{LONG}": b"a name of 255 bytes",
     f"/sdcard/Documents/{NOT_UTF8}/{NOT_UTF8}.txt": b"bytes that are not UTF-8, folder and file",
     "/sdcard/Documents/100%.txt": b"percent",
+    "/sdcard/Documents/back\\slash.txt": b"a backslash is an ordinary character on the phone",
+    "/sdcard/Documents/new\nline.txt": b"md5sum escapes this name in its output",
 }
 
 
