@@ -67,6 +67,8 @@ def _stage(state: BackupState, name: str) -> Iterator[None]:
         state.set_stage(name, "running")
     except OSError as err:
         raise disk_error(err, state.folder / STATE_FILE) from None
+    except Exception as err:  # noqa: BLE001 - see below
+        raise unexpected(name, err) from None
     try:
         yield
     except MiuiAutomatorError as err:

@@ -187,8 +187,13 @@ class BackupState:
             raise StepFailed(f"no backup in progress in {folder} (no {STATE_FILE}): run backup-begin first") from None
         except (OSError, ValueError) as err:
             raise StepFailed(f"{path}: unreadable backup state: {err}") from None
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise StepFailed(f"{path} is not a miui-automator backup state")
+        shapes = {"device": dict, "stages": dict, "exports": dict, "warnings": list}
+        wrong = [key for key, kind in shapes.items() if not isinstance(data.get(key), kind)]
+        if wrong:
+            raise StepFailed(f"{path}: damaged backup state ({', '.join(wrong)} missing or malformed): "
+                             f"start a new backup")
         return cls(folder, data)
 
     def save(self) -> None:
@@ -243,8 +248,8 @@ class BackupState:
             return Inventory.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise StepFailed(f"{self.folder}: no inventory yet: run backup-begin first") from None
-        except (OSError, ValueError, KeyError) as err:
-            raise StepFailed(f"{path}: unreadable inventory: {err}") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            raise StepFailed(f"{path}: unreadable inventory: {type(err).__name__}: {err}") from None
 
     def records(self) -> dict[str, PulledFile]:
         """Files pulled and verified so far, by remote path (a later line wins; a torn line is skipped)."""

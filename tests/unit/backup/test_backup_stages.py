@@ -44,3 +44,16 @@ def test_a_damaged_folder_met_while_choosing_where_to_resume_is_one_line(tmp_pat
     monkeypatch.setattr(stages, "resumable_folder", broken)
     with pytest.raises(StepFailed, match=r"^backup stage begin stopped: TypeError: unexpected layout"):
         stages.choose_folder(Driver(), tmp_path)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("damage", [[], {"format": "miui-automator-backup"},
+                                    {"format": "miui-automator-backup", "device": {}, "stages": [], "exports": {},
+                                     "warnings": []}])
+def test_a_damaged_state_file_is_one_line_not_a_traceback(tmp_path, damage):
+    import json
+
+    from miui_automator.backup.state import STATE_FILE
+
+    (tmp_path / STATE_FILE).write_text(json.dumps(damage))
+    with pytest.raises(StepFailed, match="not a miui-automator backup state|damaged backup state"):
+        stages.pull_files(None, tmp_path)  # type: ignore[arg-type]
