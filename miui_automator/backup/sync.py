@@ -37,6 +37,7 @@ BUFFER_BYTES = 1 << 20
 MAX_PATH_BYTES = 1024
 MAX_DEPTH = 64  # folders below the walk's top; a real phone's media tree is a handful deep
 MAX_LISTING = 1_000_000  # entries in one directory listing; more is an adbd that never says DONE
+MAX_WALK = 5_000_000  # entries in one walk: a phone holds far fewer; more is a tree that never ends
 
 _REQUEST = struct.Struct("<4sI")
 _HEADER = struct.Struct("<4sI")
@@ -227,10 +228,16 @@ class SyncStream:
         top = top.rstrip("/") or "/"
         stack = [(top, 0)]
         seen: set[int] = set()
+        count = 0
         while stack:
             folder, depth = stack.pop()
             subfolders = []
             for entry in sorted(self.listdir(folder), key=lambda e: e.name):
+                count += 1
+                if count > MAX_WALK:
+                    skip(f"{printable(top)}: the phone listed more than {MAX_WALK} entries below it; "
+                         f"the rest were not looked at")
+                    return
                 full = f"{folder.rstrip('/')}/{entry.name}"
                 why = bad_name(entry.name)
                 if why:

@@ -170,3 +170,12 @@ def test_a_listing_that_never_ends_is_the_phone_misbehaving(monkeypatch):
     adbd = CraftedAdbd(lambda path: [(b"f%d" % i, FILE, i + 3) for i in range(60)])
     with pytest.raises(DeviceError, match="more than 50 entries"):
         walk(adbd)
+
+
+def test_a_tree_that_never_ends_stops_at_the_walk_bound(monkeypatch):
+    monkeypatch.setattr(sync, "MAX_WALK", 30)
+    counter = iter(range(10, 10_000))
+    adbd = CraftedAdbd(lambda path: [(b"d%d" % i, DIR, next(counter)) for i in range(5)])  # every folder new
+    paths, skipped = walk(adbd)
+    assert len(paths) == 30
+    assert skipped == ["/sdcard/DCIM: the phone listed more than 30 entries below it; the rest were not looked at"]
