@@ -78,11 +78,6 @@ def write_private_text(path: str | os.PathLike[str], text: str, encoding: str = 
         f.write(text)
 
 
-def make_private(path: str | os.PathLike[str]) -> None:
-    """Tighten a file another library created (sqlite's database, PIL's image) to 0600."""
-    os.chmod(path, FILE_MODE)
-
-
 def wider_than_private(path: Path) -> list[str]:
     """Files and folders at or below ``path`` that group or others may read, write or enter (relative paths)."""
     found = []
