@@ -14,6 +14,7 @@ import hashlib
 import posixpath
 import shutil
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,7 @@ def _stage(state: BackupState, name: str) -> Iterator[None]:
         raise
     except Exception as err:  # noqa: BLE001 - the one place an unforeseen fault becomes a clean, resumable stop
         failure = unexpected(name, err)
-        _record_failure(state, name, str(failure))
+        _record_failure(state, name, str(failure), "".join(traceback.format_exception(err)))
         raise failure from None
     try:
         state.set_stage(name, "done")
@@ -92,15 +93,16 @@ def _stage(state: BackupState, name: str) -> Iterator[None]:
 
 
 def unexpected(stage: str, err: BaseException) -> StepFailed:
-    """One line for an error nobody foresaw in a backup stage (the state stays resumable)."""
+    """One line for an error nobody foresaw in a backup stage (the state stays resumable; the state file keeps
+    the traceback for whoever fixes the cause)."""
     detail = " ".join(str(err).split())[:300]
     return StepFailed(f"backup stage {stage} stopped: {type(err).__name__}{': ' + detail if detail else ''} — "
                       f"run the backup again to resume", stage=stage)
 
 
-def _record_failure(state: BackupState, name: str, message: str) -> None:
+def _record_failure(state: BackupState, name: str, message: str, trace: str | None = None) -> None:
     try:
-        state.fail(name, message)
+        state.fail(name, message, trace)
     except (OSError, ValueError):
         pass  # the state file keeps saying "running", which resumes the same way
 

@@ -231,11 +231,14 @@ class BackupState:
         if message not in self.data["warnings"]:
             self.data["warnings"].append(message)
 
-    def fail(self, stage: str, message: str) -> None:
-        """Record why a stage stopped; the backup stays incomplete and resumable."""
+    def fail(self, stage: str, message: str, trace: str | None = None) -> None:
+        """Record why a stage stopped (``trace``: where in the code, for a fault nobody foresaw); the backup
+        stays incomplete and resumable."""
         self.data["stages"][stage] = "failed"
         self.data["status"] = "incomplete"
         self.data["error"] = {"stage": stage, "message": message, "at": now_iso()}
+        if trace:
+            self.data["error"]["trace"] = trace
         self.save()
 
     # ------------------------------------------------------------------ inventory and journal

@@ -24,6 +24,7 @@ def test_an_unforeseen_error_in_a_stage_is_one_line_naming_it_and_the_state_stay
     again = BackupState.load(tmp_path)
     assert again.stage("files") == "failed" and again.data["error"]["stage"] == "files"
     assert again.data["error"]["message"] == message
+    assert "KeyError" in again.data["error"]["trace"] and "broken" in again.data["error"]["trace"]
     assert state.folder == again.folder
 
 
