@@ -1,7 +1,8 @@
 """MIUI's Backup app (com.miui.backup): local backup home, item selection, progress, done.
 
-A finished backup writes ``MIUI/backup/AllBackup/<yyyyMMdd_HHmmss>/`` with ``descript.xml``
-and one ``<label>(<package>).bak`` per item — a ``MIUI BACKUP`` text header followed by an
+A finished backup writes ``MIUI/backup/AllBackup/<yyyyMMdd_HHmmss>/`` with ``descript.xml`` (in
+MIUI 12.5's layout: per item ``pkgSize``, ``sdSize``, ``state``, ``error``) and one
+``<label>(<package>).bak`` per item — a ``MIUI BACKUP`` text header followed by an
 Android Backup stream holding a tar — the layout real phones leave behind.
 """
 
