@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..device.info import mask_account
+from ..private_files import open_private, private_dir
 
 ENV = "MIUI_AUTOMATOR_LEDGER"
 DEFAULT_PATH = Path("runs") / "ledger.sqlite3"
@@ -104,7 +105,8 @@ class DeletionLedger:
     def __init__(self, path: str | os.PathLike[str], *, now: Callable[[], datetime] = _utc_now) -> None:
         self.path = Path(path)
         self.now = now
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        open_private(self.path, "ab").close()  # 0600 before sqlite opens it; its -wal/-shm files copy the mode
         self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         self._db.execute("PRAGMA journal_mode = WAL")

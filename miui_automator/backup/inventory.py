@@ -5,17 +5,19 @@ phone, recordings included (MIUI keeps them under ``MIUI/sound_recorder``). ``An
 is left out (app-private, unreadable over ADB since Android 11) and so is ``MIUI/backup``,
 which the MIUI-backup step pulls on its own. Gallery thumbnail caches are skipped: the phone
 rebuilds them.
+
+Entries the walk cannot reach (a name no path can hold, a path longer than adb's file
+transfer can address, a folder listed inside itself) are listed in ``skipped`` with the
+reason, and shown as warnings; they never stop the inventory.
 """
 
 from __future__ import annotations
 
-import os
-import posixpath
-import re
-from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping, Sequence
 
-from .sync import SyncStream
+from .local_names import HostRules, LocalNamer
+from .sync import SyncStream, printable
 
 SHARED_STORAGE = "/sdcard"
 USER_FOLDERS = ("DCIM", "Pictures", "Movies", "Music", "Documents", "Download", "Recordings", "MIUI/sound_recorder",
@@ -23,21 +25,20 @@ USER_FOLDERS = ("DCIM", "Pictures", "Movies", "Music", "Documents", "Download", 
 SKIP_DIRS = frozenset({".thumbnails"})
 FILES_DIR = "files"
 
-_WINDOWS_BAD = re.compile(r'[<>:"\\|?*\x00-\x1f]')
-
 
 @dataclass(frozen=True)
 class RemoteFile:
-    path: str  # absolute on the phone, e.g. /sdcard/DCIM/Camera/IMG_1.jpg
+    path: str  # absolute on the phone, e.g. /sdcard/DCIM/Camera/IMG_1.jpg (surrogateescape when not UTF-8)
     size: int
     mtime: int
+    local: str = ""  # where it goes in the backup folder, once :func:`assign_local_names` ran
 
     def as_dict(self) -> dict[str, object]:
-        return {"path": self.path, "size": self.size, "mtime": self.mtime}
+        return {"path": self.path, "size": self.size, "mtime": self.mtime, "local": self.local}
 
     @classmethod
     def from_dict(cls, data: dict) -> "RemoteFile":
-        return cls(str(data["path"]), int(data["size"]), int(data["mtime"]))
+        return cls(str(data["path"]), int(data["size"]), int(data["mtime"]), str(data.get("local") or ""))
 
 
 @dataclass
@@ -89,15 +90,15 @@ def take_inventory(stream: SyncStream, folders: Sequence[str] = USER_FOLDERS, ro
     for folder in dict.fromkeys(f.strip("/") for f in folders if f.strip("/")):
         top = f"{root}/{folder}"
         count = size = 0
-        for path, entry in stream.walk(top, SKIP_DIRS):
+        for path, entry in stream.walk(top, SKIP_DIRS, inv.skipped.append):
             if entry.error:
-                inv.skipped.append(f"{path}: unreadable (error {entry.error})")
+                inv.skipped.append(f"{printable(path)}: unreadable (error {entry.error})")
             elif entry.is_file:
                 inv.files.append(RemoteFile(path, entry.size, entry.mtime))
                 count += 1
                 size += entry.size
             elif not entry.is_dir:
-                inv.skipped.append(f"{path}: not a regular file")
+                inv.skipped.append(f"{printable(path)}: not a regular file")
         inv.folders[folder] = (count, size)
     inv.files = _unique(inv.files)
     return inv
@@ -108,14 +109,24 @@ def _unique(files: Iterable[RemoteFile]) -> list[RemoteFile]:
     return list({f.path: f for f in files}.values())
 
 
-def local_name(remote: str, root: str = SHARED_STORAGE, prefix: str = FILES_DIR, *, windows: bool = os.name == "nt") -> str:
-    """Path of a pulled file inside the backup folder, relative and with ``/``: ``files/DCIM/Camera/x.jpg``
-    for ``/sdcard/DCIM/Camera/x.jpg`` (``prefix`` + the path below ``root``).
+def local_parts(remote: str, root: str = SHARED_STORAGE, prefix: str = FILES_DIR) -> list[str]:
+    """``[prefix, *the path below root]``: ``files``, ``DCIM``, ``Camera``, ``x.jpg`` for ``/sdcard/DCIM/Camera/x.jpg``."""
+    rel = remote[len(root.rstrip("/")) + 1:] if remote.startswith(root.rstrip("/") + "/") else remote.lstrip("/")
+    return [prefix, *(p for p in rel.split("/") if p not in ("", ".", ".."))]
 
-    On Windows the characters it forbids in names become ``_``; elsewhere names are kept byte for byte.
-    """
-    rel = posixpath.relpath(remote, root) if remote.startswith(root.rstrip("/") + "/") else remote.lstrip("/")
-    parts = [p for p in rel.split("/") if p not in ("", ".", "..")]
-    if windows:
-        parts = [_WINDOWS_BAD.sub("_", p).rstrip(" .") or "_" for p in parts]
-    return "/".join([prefix, *parts])
+
+def local_name(remote: str, root: str = SHARED_STORAGE, prefix: str = FILES_DIR, *,
+               rules: HostRules | None = None) -> str:
+    """Path of one pulled file inside the backup folder, relative and with ``/``: ``files/DCIM/Camera/x.jpg``
+    for ``/sdcard/DCIM/Camera/x.jpg``, escaped as the host needs (see :mod:`.local_names`)."""
+    return LocalNamer(rules or HostRules.of_this_host()).name(remote, local_parts(remote, root, prefix))
+
+
+def assign_local_names(files: Sequence[RemoteFile], root: str = SHARED_STORAGE, prefix: str = FILES_DIR, *,
+                       rules: HostRules | None = None, keep: Mapping[str, str] | None = None) -> list[RemoteFile]:
+    """``files`` with their local paths: unique on this host, in path order so the result is deterministic;
+    ``keep`` holds the local paths files pulled by an earlier run already have."""
+    namer = LocalNamer(rules or HostRules.of_this_host(), keep)
+    named = {f.path: replace(f, local=namer.name(f.path, local_parts(f.path, root, prefix)))
+             for f in sorted(files, key=lambda f: f.path)}
+    return [named[f.path] for f in files]

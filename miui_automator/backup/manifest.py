@@ -10,6 +10,10 @@ factory reset (:func:`latest_verified_backup`) trusts a backup when that marker 
 manifest *and* every listed file is present with its listed size — a check of sizes, not of
 contents, so it takes milliseconds on a large backup; ``backup verify`` is the full check and
 removes the marker when it finds a mismatch, so a damaged backup stops passing the gate.
+
+Phone paths that are not UTF-8 are written as ``\\udcXX`` escapes (see ``state.json_bytes``),
+so a manifest read back gives each file's exact name. A backup is private: ``backup verify``
+warns about any file or folder in it that group or others may read.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
-from .state import (FORMAT, FORMAT_VERSION, MANIFEST_FILE, VERIFIED_FILE, backup_folders, now_iso,
-                    write_json_atomic)
+from ..private_files import wider_than_private
+from .state import (FORMAT, FORMAT_VERSION, MANIFEST_FILE, VERIFIED_FILE, backup_folders, json_bytes, now_iso,
+                    write_bytes_atomic, write_json_atomic)
 
 DEFAULT_BACKUP_ROOT = Path("backups")
 BACKUPS_ENV = "MIUI_AUTOMATOR_BACKUPS"
@@ -47,6 +52,7 @@ class VerifyResult:
     entries: int = 0
     bytes: int = 0
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # worth telling, not a reason to distrust the copy
 
     @property
     def ok(self) -> bool:
@@ -62,18 +68,13 @@ def sha256_file(path: Path) -> str:
 
 
 def manifest_bytes(manifest: dict) -> bytes:
-    return (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return json_bytes(manifest) + b"\n"
 
 
 def write_manifest(folder: Path, manifest: dict) -> str:
     """Write the manifest atomically; returns the sha256 of its bytes (for ``verified.json``)."""
     data = manifest_bytes(manifest)
-    tmp = folder / (MANIFEST_FILE + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, folder / MANIFEST_FILE)
+    write_bytes_atomic(folder / MANIFEST_FILE, data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -115,7 +116,9 @@ def entries(manifest: dict, where: Path | str = MANIFEST_FILE) -> list[Entry]:
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"{where}: malformed entry {str(item)[:120]}") from None
         rel = PurePosixPath(entry.local)
-        if not rel.parts or rel.is_absolute() or ".." in rel.parts or "\\" in entry.local or ":" in rel.parts[0]:
+        # a backslash is an ordinary character in a phone's (and a POSIX host's) names; on Windows it is a separator
+        windows_separator = os.name == "nt" and "\\" in entry.local
+        if not rel.parts or rel.is_absolute() or ".." in rel.parts or windows_separator or ":" in rel.parts[0]:
             raise ConfigError(f"{where}: entry path {entry.local!r} points outside the backup folder")
         found.append(entry)
     return found
@@ -152,9 +155,24 @@ def verify_backup(folder: Path, *, contents: bool = True) -> VerifyResult:
     return result
 
 
+def permission_warnings(folder: Path) -> list[str]:
+    """One line per file or folder of the backup that others on this machine may read."""
+    if os.name == "nt":
+        return []  # Windows keeps access in ACLs, which the mode bits do not show
+    wide = wider_than_private(folder)
+    if not wide:
+        return []
+    shown = ", ".join(wide[:5]) + (f" and {len(wide) - 5} more" if len(wide) > 5 else "")
+    return [f"{len(wide)} file(s) or folder(s) of this backup can be read by other users of this machine: {shown}; "
+            f"run: chmod -R go-rwx {folder}"]
+
+
 def verify_and_mark(folder: Path) -> VerifyResult:
-    """The full check behind ``backup verify``: on success (re)write ``verified.json``, on failure remove it."""
+    """The full check behind ``backup verify``: on success (re)write ``verified.json``, on failure remove it.
+
+    ``warnings`` of the result name files and folders with wider permissions than owner-only."""
     result = verify_backup(folder, contents=True)
+    result.warnings.extend(permission_warnings(folder))
     if result.ok:
         _, raw = load_manifest(folder)
         write_verified(folder, hashlib.sha256(raw).hexdigest(), result, by="backup verify", check="size+sha256")

@@ -1,9 +1,14 @@
 """MIUI's own local backup (Settings > Back up and restore): find its newest folder and prove it whole.
 
 MIUI writes ``MIUI/backup/AllBackup/<yyyyMMdd_HHmmss>/`` with a ``descript.xml`` that lists one
-``<package>`` per item (``<bakFile>`` name, ``<size>``) and a ``<label>(<package>).bak`` per
-item, each starting with the text header ``MIUI BACKUP`` (miui-facts §1.5). HyperOS spells the
-folder ``MIUI/Backup``; shared storage is case-insensitive, so the names are matched that way.
+``<package>`` per item and a ``<label>(<package>).bak`` per item, each starting with the text
+header ``MIUI BACKUP``. A real MIUI 12.5 item reads
+``<packageName/><bakFile/><bakType/><pkgSize/><sdSize/><state/><error/>``: sizes of the app's
+data (not of the ``.bak``, so they are recorded, not compared) and how the item ended — an
+``<error>`` other than 0 is an item MIUI failed to back up. Older writers (and this project's
+simulator before it learnt the real layout) put a ``<size>`` of the ``.bak`` instead, which is
+compared when present. HyperOS spells the folder ``MIUI/Backup``; shared storage is
+case-insensitive, so the names are matched that way.
 
 Checking is pure: :func:`parse_descript` and :func:`check_folder` take bytes, names and sizes,
 and return problems as sentences.
@@ -28,7 +33,19 @@ LOCAL_DIR = "miui-backup"
 class BakEntry:
     package: str
     bak_file: str
-    size: int | None
+    size: int | None = None  # <size>: the .bak's own size, in older layouts only
+    pkg_size: int | None = None  # <pkgSize>, <sdSize>: the app's data as MIUI counted it
+    sd_size: int | None = None
+    state: str = ""
+    error: str = ""  # "0" (or absent) when MIUI backed the item up
+
+    @property
+    def failed(self) -> bool:
+        return self.error not in ("", "0")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"package": self.package, "bak_file": self.bak_file, "size": self.size, "pkg_size": self.pkg_size,
+                "sd_size": self.sd_size, "state": self.state, "error": self.error}
 
 
 @dataclass
@@ -38,9 +55,18 @@ class Descript:
     date_ms: int | None = None
     packages: list[BakEntry] = field(default_factory=list)
 
+    @property
+    def failed(self) -> list[BakEntry]:
+        return [p for p in self.packages if p.failed]
+
     def as_dict(self) -> dict[str, object]:
         return {"device": self.device, "miui_version": self.miui_version, "date_ms": self.date_ms,
-                "packages": [{"package": p.package, "bak_file": p.bak_file, "size": p.size} for p in self.packages]}
+                "packages": [p.as_dict() for p in self.packages]}
+
+
+def _number(pkg: ET.Element, tag: str) -> int | None:
+    text = (pkg.findtext(tag) or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def parse_descript(data: bytes) -> Descript:
@@ -59,10 +85,10 @@ def parse_descript(data: bytes) -> Descript:
     for pkg in root.iterfind("packages/package"):
         name = (pkg.findtext("packageName") or "").strip()
         bak = (pkg.findtext("bakFile") or "").strip()
-        size = (pkg.findtext("size") or "").strip()
         if not bak:
             raise ValueError(f"{DESCRIPT}: package {name or '?'} has no <bakFile>")
-        info.packages.append(BakEntry(name, bak, int(size) if size.isdigit() else None))
+        info.packages.append(BakEntry(name, bak, _number(pkg, "size"), _number(pkg, "pkgSize"), _number(pkg, "sdSize"),
+                                      (pkg.findtext("state") or "").strip(), (pkg.findtext("error") or "").strip()))
     if not info.packages:
         raise ValueError(f"{DESCRIPT} lists no packages")
     return info
@@ -73,7 +99,9 @@ def check_folder(descript: Descript, sizes: Mapping[str, int], heads: Mapping[st
     problems = []
     for entry in descript.packages:
         have = sizes.get(entry.bak_file)
-        if have is None:
+        if entry.failed:
+            problems.append(f"MIUI reports {entry.package or entry.bak_file} as not backed up (error {entry.error})")
+        elif have is None:
             problems.append(f"{entry.bak_file} (listed for {entry.package}) is missing")
         elif entry.size is not None and have != entry.size:
             problems.append(f"{entry.bak_file} is {have} bytes, {DESCRIPT} lists {entry.size}")

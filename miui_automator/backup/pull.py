@@ -2,13 +2,17 @@
 
 The phone's ``md5sum`` runs on batches of files (one shell call for up to a few hundred),
 one batch ahead of the transfer, so on a real phone hashing overlaps the USB copy. Each file
-streams over one shared sync stream into ``<name>.part`` while md5 and sha256 are computed on
-the way; only a copy whose md5 equals the phone's is renamed into place and appended to the
+streams over one shared sync stream into a staging file (``state.staging_path``) while md5
+and sha256 are computed on the way; only a copy whose md5 equals the phone's is renamed into place and appended to the
 journal, so an interrupted backup never counts a half-copied file as done.
 
 A file whose copy does not match (it was being written while pulled) is pulled once more
 against a fresh md5; if it still differs it is reported by name and the rest of the files are
 still pulled, so a resume has only those left to do.
+
+adbutils sends shell commands as UTF-8, so a path that is not UTF-8 cannot appear on a command
+line as it is: it is left out of the batches and hashed alone, its bytes spelt as ``printf``
+octal escapes (:func:`shell_path`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
 from ..errors import StepFailed
+from ..private_files import open_private, private_dir
 from .inventory import RemoteFile
-from .state import PART_SUFFIX, Journal, PulledFile
-from .sync import RecvFailed, SyncStream
+from .state import Journal, PulledFile, staging_path
+from .sync import RecvFailed, SyncStream, is_utf8, path_bytes, printable
 
 PIPELINE_DEPTH = 16  # files asked for ahead of the one being read
 MD5_BATCH_FILES = 256
@@ -75,13 +80,27 @@ def md5_timeout(total_bytes: int) -> float:
 
 
 def phone_md5s(driver: Driver, batch: Sequence[RemoteFile]) -> dict[str, str]:
-    out = driver.shell(md5_command([f.path for f in batch]), timeout_s=md5_timeout(sum(f.size for f in batch)))
+    """md5s of a batch; paths that are not UTF-8 are left out (they get :func:`single_md5`)."""
+    paths = [f.path for f in batch if is_utf8(f.path)]
+    if not paths:
+        return {}
+    out = driver.shell(md5_command(paths), timeout_s=md5_timeout(sum(f.size for f in batch)))
     return parse_md5_output(out.output)
+
+
+def shell_path(path: str) -> str:
+    """``path`` as a shell word that is pure ASCII: quoted as is when it is UTF-8, otherwise rebuilt on the
+    phone by ``printf`` from octal escapes of its bytes (a name ending in a newline loses it there, and fails
+    its md5 instead of matching the wrong file)."""
+    if is_utf8(path):
+        return shlex.quote(path)
+    spelt = "".join(chr(b) if 0x20 <= b < 0x7F and chr(b) not in "%\\'" else f"\\{b:03o}" for b in path_bytes(path))
+    return f"\"$(printf '{spelt}')\""
 
 
 def single_md5(driver: Driver, path: str, size: int) -> str | None:
     """md5 of one file read through stdin: works for names md5sum would print ambiguously (a newline in the name)."""
-    out = driver.shell(f"md5sum < {shlex.quote(path)}", timeout_s=md5_timeout(size))
+    out = driver.shell(f"md5sum < {shell_path(path)}", timeout_s=md5_timeout(size))
     m = re.match(r"^([0-9a-f]{32})\s", out.output)
     return m.group(1) if m else None
 
@@ -96,7 +115,7 @@ class FileSink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._f = open(path, "wb")
+        self._f = open_private(path, "wb")
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
 
@@ -119,8 +138,12 @@ class FileSink:
 @dataclass
 class PullOutcome:
     pulled: list[PulledFile] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # gone from the phone or unreadable: warnings, not failures
+    skipped: dict[str, str] = field(default_factory=dict)  # path -> why: gone or unreadable; warnings, not failures
     failed: list[str] = field(default_factory=list)  # could not be verified: the backup cannot be complete
+
+    @property
+    def skipped_lines(self) -> list[str]:
+        return [f"{printable(path)}: {why}" for path, why in self.skipped.items()]
 
     @property
     def bytes(self) -> int:
@@ -130,9 +153,9 @@ class PullOutcome:
 def disk_error(err: OSError, target: Path) -> StepFailed:
     """A clear one-line error for a local write failure; the state stays resumable."""
     if err.errno == errno.ENOSPC:
-        return StepFailed(f"disk full while writing {target}: free some space and run the backup again — "
-                          f"it resumes where it stopped", path=str(target))
-    return StepFailed(f"cannot write {target}: {err.strerror or err}", path=str(target))
+        return StepFailed(f"disk full while writing {printable(str(target))}: free some space and run the backup "
+                          f"again — it resumes where it stopped", path=printable(str(target)))
+    return StepFailed(f"cannot write {printable(str(target))}: {err.strerror or err}", path=printable(str(target)))
 
 
 class Puller:
@@ -187,13 +210,14 @@ class Puller:
 
     def _one(self, f: RemoteFile, local: str, md5: str | None, outcome: PullOutcome, upcoming: Sequence[str]) -> None:
         target = self.folder / local
-        if target.parent not in self._dirs:
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise disk_error(err, target.parent) from None
-            self._dirs.add(target.parent)
-        part = target.with_name(target.name + PART_SUFFIX)
+        part = staging_path(self.folder, local)
+        for folder in (target.parent, part.parent):
+            if folder not in self._dirs:
+                try:
+                    private_dir(folder)
+                except OSError as err:
+                    raise disk_error(err, folder) from None
+                self._dirs.add(folder)
         problem = ""
         for attempt in (1, 2):
             if attempt == 2:
@@ -204,7 +228,7 @@ class Puller:
                 size, got_md5, sha256 = self._recv(f.path, part, upcoming if attempt == 1 else ())
             except RecvFailed as failure:
                 why = "deleted from the phone during the backup" if failure.vanished else failure.reason
-                outcome.skipped.append(f"{f.path}: {why}")
+                outcome.skipped[f.path] = why
                 return
             # without ls_v2 the listing holds sizes modulo 4 GiB; the md5 still proves the copy
             same_size = size == f.size or (not self._ls_v2 and size % (1 << 32) == f.size)
@@ -221,8 +245,8 @@ class Puller:
                     self.on_file(record)
                 return
             part.unlink(missing_ok=True)
-            problem = (f"{f.path}: the phone's md5sum gives no checksum for it" if md5 is None else
-                       f"{f.path} changed while being pulled, even on a second try (md5 on the phone {md5}, "
+            problem = (f"{printable(f.path)}: the phone's md5sum gives no checksum for it" if md5 is None else
+                       f"{printable(f.path)} changed while being pulled, even on a second try (md5 on the phone {md5}, "
                        f"pulled copy {got_md5}; size listed {f.size} B, pulled {size} B)")
         outcome.failed.append(problem)
 

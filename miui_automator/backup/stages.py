@@ -2,17 +2,19 @@
 
 Each stage loads the folder's state, records that it runs, and records how it ended — so a
 stage stopped by a full disk, a vanished phone or a file that kept changing leaves the folder
-*incomplete and resumable*, never looking finished. The flow tasks in
+*incomplete and resumable*, never looking finished. Whatever goes wrong inside a stage —
+including a fault of this code meeting an input nobody foresaw — ends as one line naming the
+stage (a :class:`StepFailed`), never a traceback. The flow tasks in
 ``miui_automator.tasks.backup`` are thin wrappers around these functions.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import posixpath
 import shutil
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +22,23 @@ from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
 from ..errors import MiuiAutomatorError, StepFailed, UsageError
+from ..private_files import private_dir
 from . import exports as ex
-from .inventory import USER_FOLDERS, Inventory, RemoteFile, human_size, local_name, take_inventory
+from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
+from .local_names import HostRules
 from .manifest import VerifyResult, backup_root, build_manifest, sha256_file, write_manifest, write_verified
 from .miui import DESCRIPT, LOCAL_DIR, check_folder, local_folder, newest_backup, parse_descript
 from .pull import Puller, PullOutcome, disk_error
-from .state import MANIFEST_FILE, STATE_FILE, BackupState, PulledFile, is_incomplete, new_folder, now_iso, resumable_folder
-from .sync import SyncStream
+from .state import (MANIFEST_FILE, STATE_FILE, BackupState, PulledFile, is_incomplete, new_folder, now_iso,
+                    resumable_folder, write_bytes_atomic)
+from .sync import SyncStream, printable
 
 Log = Callable[[str, str], None]
 EXPORTS_DIR = "exports"
 EXPORT_LABELS = {"contacts": "contacts", "call_log": "calls", "sms": "SMS", "apps": "apps"}
 DISK_MARGIN_BYTES = 64 << 20
 PROGRESS_EVERY_S = 5.0
+MIUI_CLOCK_SLACK_S = 60  # the phone's clock and the host's may disagree by this much
 SHOWN_FAILURES = 3
 
 
@@ -62,6 +68,8 @@ def _stage(state: BackupState, name: str) -> Iterator[None]:
         state.set_stage(name, "running")
     except OSError as err:
         raise disk_error(err, state.folder / STATE_FILE) from None
+    except Exception as err:  # noqa: BLE001 - see below
+        raise unexpected(name, err) from None
     try:
         yield
     except MiuiAutomatorError as err:
@@ -74,29 +82,35 @@ def _stage(state: BackupState, name: str) -> Iterator[None]:
     except KeyboardInterrupt:
         _record_failure(state, name, "interrupted")
         raise
+    except Exception as err:  # noqa: BLE001 - the one place an unforeseen fault becomes a clean, resumable stop
+        failure = unexpected(name, err)
+        _record_failure(state, name, str(failure), "".join(traceback.format_exception(err)))
+        raise failure from None
     try:
         state.set_stage(name, "done")
     except OSError as err:
         raise disk_error(err, state.folder / STATE_FILE) from None
 
 
-def _record_failure(state: BackupState, name: str, message: str) -> None:
+def unexpected(stage: str, err: BaseException) -> StepFailed:
+    """One line for an error nobody foresaw in a backup stage (the state stays resumable; the state file keeps
+    the traceback for whoever fixes the cause)."""
+    detail = " ".join(str(err).split())[:300]
+    return StepFailed(f"backup stage {stage} stopped: {type(err).__name__}{': ' + detail if detail else ''} — "
+                      f"run the backup again to resume", stage=stage)
+
+
+def _record_failure(state: BackupState, name: str, message: str, trace: str | None = None) -> None:
     try:
-        state.fail(name, message)
-    except OSError:
+        state.fail(name, message, trace)
+    except (OSError, ValueError):
         pass  # the state file keeps saying "running", which resumes the same way
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_bytes_atomic(path, data)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise disk_error(err, path) from None
 
 
@@ -119,6 +133,18 @@ class Begun:
 
 
 def choose_folder(driver: Driver, root: Path | None) -> tuple[BackupState, bool]:
+    """:func:`_choose_folder`, with anything unforeseen (a damaged folder) as one line naming the step."""
+    try:
+        return _choose_folder(driver, root)
+    except (MiuiAutomatorError, KeyboardInterrupt):
+        raise
+    except OSError as err:
+        raise disk_error(err, root or backup_root()) from None
+    except Exception as err:  # noqa: BLE001 - see _stage
+        raise unexpected("begin", err) from None
+
+
+def _choose_folder(driver: Driver, root: Path | None) -> tuple[BackupState, bool]:
     """(state, resumed): ``root`` may be an unfinished backup folder itself; otherwise the newest unfinished
     backup of this phone under ``root`` is resumed, or a new ``<root>/<hardware serial>/<time>`` is made."""
     device = device_identity(driver)
@@ -143,14 +169,19 @@ def choose_folder(driver: Driver, root: Path | None) -> tuple[BackupState, bool]
         raise disk_error(err, base) from None
 
 
-def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USER_FOLDERS, log: Log = _quiet) -> Begun:
-    """Choose (or resume) the backup folder, list what the phone holds, and check the disk can take it."""
+def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USER_FOLDERS, log: Log = _quiet,
+          rules: HostRules | None = None) -> Begun:
+    """Choose (or resume) the backup folder, list what the phone holds, and check the disk can take it.
+
+    ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
     state, resumed = choose_folder(driver, root)
     if resumed:
         log("info", f"resuming the unfinished backup in {state.folder}")
     with _stage(state, "inventory"):
         with SyncStream(_adb(driver), driver.serial) as stream:
             inventory = take_inventory(stream, folders)
+        earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
+        inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
         state.save_inventory(inventory)
         todo = state.pending(inventory.files)
         todo_bytes = sum(f.size for f in todo)
@@ -226,14 +257,18 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
                on_file: Callable[[PulledFile], None] | None = None) -> str:
     """Pull every inventoried file not yet pulled, each verified against the phone's md5."""
     state = BackupState.load(folder)
-    inventory = state.inventory()
     with _stage(state, "files"):
+        inventory = state.inventory()
         todo = state.pending(inventory.files)
-        outcome = _pull(driver, state, todo, local_name, "file", log, on_file)
+        locals_ = {f.path: f.local for f in inventory.files}
+
+        def local_of(path: str) -> str:
+            return locals_.get(path) or local_name(path)
+
+        outcome = _pull(driver, state, todo, local_of, "file", log, on_file)
         skipped = state.data.setdefault("skipped", {})
-        for line in outcome.skipped:
-            path, _, reason = line.partition(": ")
-            skipped[path] = reason
+        skipped.update(outcome.skipped)
+        for line in outcome.skipped_lines:
             log("warning", f"not backed up: {line}")
             state.warn(f"not backed up: {line}")
         state.save()
@@ -249,8 +284,7 @@ def export_all(driver: Driver, folder: Path, log: Log = _quiet) -> str:
     """Contacts as vCard 3.0, call log and SMS as JSON, the app list as JSON; refusals become warnings."""
     state = BackupState.load(folder)
     with _stage(state, "exports"):
-        out = folder / EXPORTS_DIR
-        out.mkdir(exist_ok=True)
+        out = private_dir(folder / EXPORTS_DIR)
         results: dict[str, dict[str, object]] = {}
 
         def save(name: str, filename: str, data: bytes, count: int, source: str, fmt: str) -> None:
@@ -316,18 +350,21 @@ def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: 
             return message
         remote, entries = found
         parent = posixpath.dirname(remote)
-        files = [RemoteFile(f"{remote}/{name}", e.size, e.mtime) for name, e in sorted(entries.items())]
+        earlier = {path: record.local for path, record in state.records().items() if record.kind == "miui-backup"}
+        files = assign_local_names([RemoteFile(f"{remote}/{name}", e.size, e.mtime) for name, e in sorted(entries.items())],
+                                   parent, LOCAL_DIR, keep=earlier)
+        locals_ = {f.path: f.local for f in files}
 
         def local_of(path: str) -> str:
-            return local_name(path, parent, LOCAL_DIR)
+            return locals_[path]
 
         outcome = _pull(driver, state, state.pending(files), local_of, "miui-backup", log, on_file)
         if outcome.failed or outcome.skipped:
-            raise _changed_error(outcome.failed + outcome.skipped)
+            raise _changed_error(outcome.failed + outcome.skipped_lines)
         try:
             descript = parse_descript((folder / local_of(f"{remote}/{DESCRIPT}")).read_bytes())
         except ValueError as err:
-            raise StepFailed(f"MIUI backup {remote}: {err}") from None
+            raise StepFailed(f"MIUI backup {printable(remote)}: {err}") from None
         sizes = {name: (folder / local_of(f"{remote}/{name}")).stat().st_size for name in entries}
         heads = {}
         for name in entries:
@@ -336,13 +373,12 @@ def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: 
                     heads[name] = f.read(32)
         problems = check_folder(descript, sizes, heads)
         if problems:
-            raise StepFailed(f"MIUI backup {remote} is not whole: " + "; ".join(problems), problems=problems)
+            raise StepFailed(f"MIUI backup {printable(remote)} is not whole: " + "; ".join(problems), problems=problems)
         started = float(state.data.get("started_epoch") or 0)
-        if descript.date_ms and started and descript.date_ms / 1000 < started - 60:
-            message = (f"the newest MIUI backup ({posixpath.basename(remote)}) is older than this backup run: "
-                       f"MIUI may not have made a new one")
-            log("warning", message)
-            state.warn(message)
+        if descript.date_ms and started and descript.date_ms / 1000 < started - MIUI_CLOCK_SLACK_S:
+            raise StepFailed(f"the newest MIUI backup ({printable(posixpath.basename(remote))}) is older than this "
+                             f"backup run: MIUI's own backup did not happen; make it on the phone and run the backup "
+                             f"again")
         state.data["miui_backup"] = {"remote": remote, "local": local_folder(remote), "files": [f.path for f in files],
                                      "descript": descript.as_dict()}
         state.save()
@@ -368,13 +404,13 @@ def finish(folder: Path, log: Log = _quiet) -> str:
         missing = [f.path for f in state.pending(wanted)]
         missing += [p for p in sorted(miui_paths) if p not in records or not (folder / records[p].local).is_file()]
         if missing:
-            raise StepFailed(f"{len(missing)} file(s) are not backed up yet (first: {missing[0]}); "
+            raise StepFailed(f"{len(missing)} file(s) are not backed up yet (first: {printable(missing[0])}); "
                              f"run the backup again to resume")
         keep = {f.path for f in wanted} | miui_paths
         for record in records.values():
             if record.remote not in keep:
                 (folder / record.local).unlink(missing_ok=True)
-                state.warn(f"{record.remote} was pulled earlier but is no longer on the phone: left out")
+                state.warn(f"{printable(record.remote)} was pulled earlier but is no longer on the phone: left out")
         exports = state.data.get("exports", {})
         for name, item in exports.items():
             if item.get("local"):

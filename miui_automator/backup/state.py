@@ -11,19 +11,30 @@ A backup folder holds, until it is complete:
 
 ``backup-manifest.json`` appears only when everything is complete and verified; then these
 three files are removed. A folder with a state file and no manifest is an incomplete backup.
+
+A file being pulled is written into ``.partial/`` under a name made from a hash of where it
+goes, never beside its final place: a phone file or folder can be called anything (even
+``x.part``, or 255 bytes long), and the sweep of an interrupted run's leftovers then touches
+only what the tool itself wrote. Phone names that are not UTF-8 are kept as surrogateescape
+strings; the JSON files write those surrogates as ``\\udcXX`` escapes, which read back to the
+same string, so every name survives the round trip. Everything is written owner-only
+(:mod:`miui_automator.private_files`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable
 
 from ..errors import StepFailed
+from ..private_files import open_private, private_dir
 from .inventory import Inventory, RemoteFile
 
 STATE_FILE = "backup-state.json"
@@ -31,6 +42,7 @@ INVENTORY_FILE = "backup-inventory.json"
 JOURNAL_FILE = "backup-pulled.jsonl"
 MANIFEST_FILE = "backup-manifest.json"
 VERIFIED_FILE = "verified.json"
+STAGING_DIR = ".partial"
 PART_SUFFIX = ".part"
 FORMAT = "miui-automator-backup"
 FORMAT_VERSION = 1
@@ -48,15 +60,35 @@ def device_folder(hardware_serial: str) -> str:
     return _UNSAFE.sub("_", hardware_serial).strip(".") or "unknown"
 
 
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write, fsync, then rename: a crash leaves the old file or the new one, never half of one."""
+def json_bytes(data: object, indent: int | None = 1) -> bytes:
+    """UTF-8 JSON in which a surrogateescape name (a phone name that is not UTF-8) becomes a ``\\udcXX``
+    escape: ``json.loads`` gives back the very same string, so the name's bytes survive."""
+    return json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write (owner-only), fsync, then rename: a crash leaves the old file or the new one, never half of one."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open_private(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    write_bytes_atomic(path, json_bytes(data) + b"\n")
+
+
+def staging_path(folder: Path, local: str) -> Path:
+    """Where the file bound for ``local`` is written while it is pulled: a fixed-length name no phone name can
+    collide with or lengthen past the host's limit."""
+    digest = hashlib.sha256(local.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+    return folder / STAGING_DIR / (digest + PART_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -122,7 +154,9 @@ def new_folder(root: Path, hardware_serial: str, when: float | None = None) -> P
     while path.exists():
         n += 1
         path = base / f"{stamp}-{n}"
-    path.mkdir(parents=True)
+    private_dir(base)
+    os.mkdir(path, 0o700)  # not exist_ok: two backups starting in the same second must not share a folder
+    os.chmod(path, 0o700)
     return path
 
 
@@ -153,8 +187,13 @@ class BackupState:
             raise StepFailed(f"no backup in progress in {folder} (no {STATE_FILE}): run backup-begin first") from None
         except (OSError, ValueError) as err:
             raise StepFailed(f"{path}: unreadable backup state: {err}") from None
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise StepFailed(f"{path} is not a miui-automator backup state")
+        shapes = {"device": dict, "stages": dict, "exports": dict, "warnings": list}
+        wrong = [key for key, kind in shapes.items() if not isinstance(data.get(key), kind)]
+        if wrong:
+            raise StepFailed(f"{path}: damaged backup state ({', '.join(wrong)} missing or malformed): "
+                             f"start a new backup")
         return cls(folder, data)
 
     def save(self) -> None:
@@ -166,11 +205,13 @@ class BackupState:
             (self.folder / name).unlink(missing_ok=True)
 
     def remove_partials(self) -> int:
-        """Half-pulled ``.part`` files of an interrupted run."""
-        parts = list(self.folder.rglob("*" + PART_SUFFIX))
-        for part in parts:
-            part.unlink(missing_ok=True)
-        return len(parts)
+        """Half-pulled files of an interrupted run: the staging folder's contents, nothing else."""
+        staging = self.folder / STAGING_DIR
+        if not staging.is_dir() or staging.is_symlink():
+            return 0
+        count = sum(1 for _ in staging.iterdir())
+        shutil.rmtree(staging)
+        return count
 
     # ------------------------------------------------------------------ stages, warnings, errors
     @property
@@ -190,11 +231,14 @@ class BackupState:
         if message not in self.data["warnings"]:
             self.data["warnings"].append(message)
 
-    def fail(self, stage: str, message: str) -> None:
-        """Record why a stage stopped; the backup stays incomplete and resumable."""
+    def fail(self, stage: str, message: str, trace: str | None = None) -> None:
+        """Record why a stage stopped (``trace``: where in the code, for a fault nobody foresaw); the backup
+        stays incomplete and resumable."""
         self.data["stages"][stage] = "failed"
         self.data["status"] = "incomplete"
         self.data["error"] = {"stage": stage, "message": message, "at": now_iso()}
+        if trace:
+            self.data["error"]["trace"] = trace
         self.save()
 
     # ------------------------------------------------------------------ inventory and journal
@@ -207,14 +251,14 @@ class BackupState:
             return Inventory.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise StepFailed(f"{self.folder}: no inventory yet: run backup-begin first") from None
-        except (OSError, ValueError, KeyError) as err:
-            raise StepFailed(f"{path}: unreadable inventory: {err}") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            raise StepFailed(f"{path}: unreadable inventory: {type(err).__name__}: {err}") from None
 
     def records(self) -> dict[str, PulledFile]:
         """Files pulled and verified so far, by remote path (a later line wins; a torn line is skipped)."""
         done: dict[str, PulledFile] = {}
         try:
-            with open(self.folder / JOURNAL_FILE, encoding="utf-8") as f:
+            with open(self.folder / JOURNAL_FILE, encoding="utf-8", errors="replace") as f:
                 for line in f:
                     try:
                         record = PulledFile.from_dict(json.loads(line))
@@ -250,15 +294,15 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._f: IO[str] | None = None
+        self._f: IO[bytes] | None = None
 
     def __enter__(self) -> "Journal":
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._f = open_private(self.path, "ab")
         return self
 
     def add(self, record: PulledFile) -> None:
         assert self._f is not None
-        self._f.write(json.dumps(record.as_dict(), ensure_ascii=False) + "\n")
+        self._f.write(json_bytes(record.as_dict(), indent=None) + b"\n")
         self._f.flush()
 
     def sync(self) -> None:

@@ -7,7 +7,14 @@ so sizes above 4 GiB are right) and receives file after file (``RECV``), reading
 reusable buffer and handing each 64 KiB ``DATA`` payload to the caller as a memoryview.
 
 Record layouts are decoded by the pure functions at the top (no I/O); the socket is touched
-only by :class:`SyncStream`. Every socket or adb failure becomes a :class:`DeviceError`
+only by :class:`SyncStream`.
+
+Names from the phone are bytes that need not be UTF-8; they travel as ``str`` decoded with
+``surrogateescape`` (so ``\xff`` becomes ``\udcff`` and encodes back to the same byte) and are
+shown to people through :func:`printable`. A listing is untrusted: an entry named ``""`` or
+holding ``/``, a path longer than the protocol can address, a folder that lists itself, an
+endless listing — each is skipped with a reason (or, for a listing that never ends, the
+phone is reported as misbehaving), so every walk ends. Every socket or adb failure becomes a :class:`DeviceError`
 naming the phone, so a phone pulled off the cable mid-backup exits with code 3; errors the
 caller's sink raises (a full disk) pass through untouched.
 """
@@ -28,6 +35,9 @@ from ..errors import DeviceError
 IO_TIMEOUT_S = 60.0  # no byte from the phone for this long: it is gone
 BUFFER_BYTES = 1 << 20
 MAX_PATH_BYTES = 1024
+MAX_DEPTH = 64  # folders below the walk's top; a real phone's media tree is a handful deep
+MAX_LISTING = 1_000_000  # entries in one directory listing; more is an adbd that never says DONE
+MAX_WALK = 5_000_000  # entries in one walk: a phone holds far fewer; more is a tree that never ends
 
 _REQUEST = struct.Struct("<4sI")
 _HEADER = struct.Struct("<4sI")
@@ -37,11 +47,12 @@ _DENT_V2 = struct.Struct("<4sIQQIIIIQqqqI")  # id, error, dev, ino, mode, nlink,
 
 @dataclass(frozen=True)
 class DirEntry:
-    name: str
+    name: str  # the phone's bytes, decoded with surrogateescape
     mode: int
     size: int
     mtime: int
     error: int = 0
+    ino: int = 0  # with ls_v2 only: tells a folder that lists itself from a deeper one
 
     @property
     def is_dir(self) -> bool:
@@ -56,7 +67,7 @@ class RecvFailed(Exception):
     """The phone refused to send one file (``FAIL open failed: ...``); the stream is closed after it."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{printable(path)}: {reason}")
         self.path = path
         self.reason = reason
 
@@ -65,25 +76,59 @@ class RecvFailed(Exception):
         return "No such file" in self.reason
 
 
+def path_bytes(path: str) -> bytes:
+    """The phone's bytes of a path carried as a surrogateescape ``str``."""
+    return path.encode("utf-8", "surrogateescape")
+
+
+def printable(path: str) -> str:
+    """A path for messages, logs and reports: bytes that are not UTF-8 shown as ``\\xff``."""
+    return path_bytes(path).decode("utf-8", "backslashreplace")
+
+
+def is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def bad_name(name: str) -> str | None:
+    """Why an entry's name cannot be part of a path (a misbehaving adbd sent it), or None."""
+    if not name:
+        return "an entry with an empty name"
+    if "/" in name or "\0" in name:
+        return f"an entry whose name holds '/' or NUL ({printable(name)!r})"
+    return None
+
+
+def unaddressable(path: str) -> str | None:
+    """Why the sync protocol cannot ask for ``path``, or None."""
+    if len(path_bytes(path)) > MAX_PATH_BYTES:
+        return f"path longer than the {MAX_PATH_BYTES} bytes adb's file transfer can address"
+    return None
+
+
 def encode_request(ident: bytes, path: str) -> bytes:
-    raw = path.encode("utf-8")
+    raw = path_bytes(path)
     if len(raw) > MAX_PATH_BYTES:
-        raise ValueError(f"path longer than {MAX_PATH_BYTES} bytes: {path[:80]}...")
+        raise ValueError(f"path longer than {MAX_PATH_BYTES} bytes: {printable(path)[:80]}...")
     return _REQUEST.pack(ident, len(raw)) + raw
 
 
-def decode_dent(record: bytes, v2: bool) -> tuple[int, int, int, int, int]:
-    """(mode, size, mtime, error, namelen) of a DENT/DNT2 header, or namelen -1 for the closing DONE."""
+def decode_dent(record: bytes, v2: bool) -> tuple[int, int, int, int, int, int]:
+    """(mode, size, mtime, error, ino, namelen) of a DENT/DNT2 header, or namelen -1 for the closing DONE."""
     if v2:
-        ident, error, _dev, _ino, mode, _nlink, _uid, _gid, size, _atime, mtime, _ctime, namelen = _DENT_V2.unpack(record)
+        ident, error, _dev, ino, mode, _nlink, _uid, _gid, size, _atime, mtime, _ctime, namelen = _DENT_V2.unpack(record)
     else:
         ident, mode, size, mtime, namelen = _DENT_V1.unpack(record)
-        error = 0
+        error = ino = 0
     if ident == b"DONE":
-        return 0, 0, 0, 0, -1
+        return 0, 0, 0, 0, 0, -1
     if ident not in (b"DENT", b"DNT2"):
         raise ValueError(f"unexpected sync reply {ident!r} in a directory listing")
-    return mode, size, mtime, error, namelen
+    return mode, size, mtime, error, ino, namelen
 
 
 def dent_size(v2: bool) -> int:
@@ -154,29 +199,65 @@ class SyncStream:
         if self._requested:
             raise ValueError(f"listdir({path!r}) while {len(self._requested)} files are still being sent")
         v2 = self.ls_v2
-        doing = f"listing {path}"
+        doing = f"listing {printable(path)}"
         self._send(encode_request(b"LIS2" if v2 else b"LIST", path), doing)
         entries = []
         size = dent_size(v2)
         while True:
-            mode, fsize, mtime, error, namelen = decode_dent(bytes(self._take(size, doing)), v2)
+            try:
+                mode, fsize, mtime, error, ino, namelen = decode_dent(bytes(self._take(size, doing)), v2)
+            except ValueError as err:
+                self._open = False
+                raise self._lost(doing, err) from None
             if namelen < 0:
                 return entries
+            if len(entries) >= MAX_LISTING:
+                self._open = False
+                raise self._lost(doing, ValueError(f"a listing of more than {MAX_LISTING} entries"))
             name = bytes(self._take(namelen, doing)).decode("utf-8", errors="surrogateescape")
             if name not in (".", ".."):
-                entries.append(DirEntry(name, mode, fsize, mtime, error))
+                entries.append(DirEntry(name, mode, fsize, mtime, error, ino))
 
-    def walk(self, top: str, skip_dirs: frozenset[str] = frozenset()) -> Iterator[tuple[str, DirEntry]]:
-        """(full path, entry) of every entry below ``top``, in name order, each folder before its subfolders."""
-        stack = [top.rstrip("/") or "/"]
+    def walk(self, top: str, skip_dirs: frozenset[str] = frozenset(),
+             on_skip: Callable[[str], None] | None = None) -> Iterator[tuple[str, DirEntry]]:
+        """(full path, entry) of every entry below ``top``, in name order, each folder before its subfolders.
+
+        Entries no path can reach are not yielded; ``on_skip`` gets one printable line for each.
+        """
+        skip = on_skip or (lambda line: None)
+        top = top.rstrip("/") or "/"
+        stack = [(top, 0)]
+        seen: set[int] = set()
+        count = 0
         while stack:
-            folder = stack.pop()
+            folder, depth = stack.pop()
             subfolders = []
             for entry in sorted(self.listdir(folder), key=lambda e: e.name):
+                count += 1
+                if count > MAX_WALK:
+                    skip(f"{printable(top)}: the phone listed more than {MAX_WALK} entries below it; "
+                         f"the rest were not looked at")
+                    return
                 full = f"{folder.rstrip('/')}/{entry.name}"
-                yield full, entry
+                why = bad_name(entry.name)
+                if why:
+                    skip(f"{printable(folder)}: {why}")
+                    continue
+                why = unaddressable(full)
+                if why:
+                    skip(f"{printable(full)[:200]}…: {why}")
+                    continue
                 if entry.is_dir and entry.name not in skip_dirs:
-                    subfolders.append(full)
+                    if entry.ino and entry.ino in seen:
+                        skip(f"{printable(full)}: the phone lists this folder inside itself")
+                        continue
+                    if depth >= MAX_DEPTH:
+                        skip(f"{printable(full)}: more than {MAX_DEPTH} folders deep")
+                        continue
+                    if entry.ino:
+                        seen.add(entry.ino)
+                    subfolders.append((full, depth + 1))
+                yield full, entry
             stack.extend(reversed(subfolders))
 
     def request(self, paths: Sequence[str]) -> None:
@@ -184,7 +265,7 @@ class SyncStream:
         the round trip between one file's end and the next file's start disappears. Each path must
         then be read with :meth:`recv`, in the same order."""
         if paths:
-            self._send(b"".join(encode_request(b"RECV", p) for p in paths), f"asking for {paths[0]}")
+            self._send(b"".join(encode_request(b"RECV", p) for p in paths), f"asking for {printable(paths[0])}")
             self._requested.extend(paths)
 
     @property
@@ -198,7 +279,7 @@ class SyncStream:
         Raises :class:`RecvFailed` when the phone refuses the file; the stream is closed then,
         as adbd ends the sync service after a FAIL (files asked for after it are not served).
         """
-        doing = f"sending {path}"
+        doing = f"sending {printable(path)}"
         if not self._requested:
             self.request([path])
         expected = self._requested.popleft()

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import jinja2
 
 from .. import __version__
+from ..private_files import private_dir
 from ..report.render import printable, write_atomically
 from . import ledger as L
 
@@ -118,7 +119,7 @@ def _telling_step(steps: list[L.StepRow], phone: L.PhoneRow) -> L.StepRow | None
 def render_fleet(summary: FleetSummary, out_dir: Path | str) -> dict[str, Path]:
     """Write the three reports into ``out_dir`` (the fleet folder), each replaced atomically."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     outputs = {"html": (INDEX_HTML, render_index(summary).encode("utf-8")), "junit": (JUNIT_XML, render_junit(summary)),
                "json": (FLEET_JSON, (json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))}
     return {kind: write_atomically(out_dir / name, data) for kind, (name, data) in outputs.items()}

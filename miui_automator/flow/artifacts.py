@@ -12,6 +12,7 @@ from typing import Callable, Mapping
 
 from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
+from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
 from ..vision.frames import annotate
 from .engine import BaseListener, Observation
@@ -25,7 +26,7 @@ class ArtifactListener(BaseListener):
     def __init__(self, run_dir: Path, writer: EventWriter, device: Mapping | None = None,
                  on_step: Callable[[str, str, str], None] | None = None) -> None:
         self.run_dir = Path(run_dir)
-        (self.run_dir / SCREENS).mkdir(parents=True, exist_ok=True)
+        private_dir(self.run_dir / SCREENS)
         self.writer = writer
         self.device = dict(device or {})
         self.on_step = on_step  # progress display hook: (step_id, status, description)
@@ -42,9 +43,11 @@ class ArtifactListener(BaseListener):
         image, tap, swipe = obs.screenshot, obs.tap, obs.swipe
 
         def write() -> None:
-            image.save(self.run_dir / plain, quality=90)
+            with open_private(self.run_dir / plain, "wb") as f:
+                image.save(f, "JPEG", quality=90)
             if marked:
-                annotate(image, tap=tap, swipe=swipe, label=f"step {step_id}").save(self.run_dir / marked, quality=90)
+                with open_private(self.run_dir / marked, "wb") as f:
+                    annotate(image, tap=tap, swipe=swipe, label=f"step {step_id}").save(f, "JPEG", quality=90)
             self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind,
                               tap=list(tap) if tap else None, swipe=[list(p) for p in swipe] if swipe else None)
 
@@ -80,7 +83,7 @@ class ArtifactListener(BaseListener):
         if obs is not None:
             shot, _ = self._save(step_id, "failed", obs)
             xml = f"{SCREENS}/{step_id.replace('.', '_')}-failed.xml"
-            (self.run_dir / xml).write_text(obs.hierarchy.source or "", encoding="utf-8")
+            write_private_text(self.run_dir / xml, obs.hierarchy.source or "")
         self.writer.write("step_failed", step=step_id, duration_s=round(duration_s, 3), error=str(error),
                           screen_seen=obs.screen if obs is not None else None, hierarchy_path=xml, screenshot_path=shot)
         if self.on_step:

@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 from ..device.driver import Driver
 from ..device.info import DeviceInfo
 from ..errors import ConfigError, UsageError
+from ..private_files import private_dir
 from ..report.events import EventWriter
 from ..report.render import render_all
 from ..screens.catalogue import default_catalogue
@@ -145,8 +146,7 @@ def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
     while path.exists():
         n += 1
         path = base / f"{stamp}-{flow.name}-{safe}-{n}"
-    path.mkdir(parents=True)
-    return path
+    return private_dir(path)
 
 
 def run(flow: Flow, driver: Driver, info: DeviceInfo, *, params: Mapping[str, str], secrets: Mapping[str, str],

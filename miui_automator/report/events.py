@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from miui_automator.errors import UsageError
+from miui_automator.private_files import open_private, private_dir
 
 EVENTS_FILE = "events.jsonl"
 MASK = "***"
@@ -70,13 +71,13 @@ class EventWriter:
 
     def __init__(self, run_dir: Path | str, *, redact: Iterable[str] = ()) -> None:
         self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.run_dir)
         self.path = self.run_dir / EVENTS_FILE
         existing = self.path.read_bytes() if self.path.exists() else b""
         self._seq = existing.count(b"\n")
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._file = open_private(self.path, "a", encoding="utf-8")
         if existing and not existing.endswith(b"\n"):
             # A line cut off by a kill: end it, so the next event does not glue onto the wreck.
             self._file.write("\n")

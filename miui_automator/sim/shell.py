@@ -339,7 +339,7 @@ class _Session:
             raise CommandError(f"{SH}: {exc}") from None
         child.run_script(script, capture, self._err)
         self._substituted = child.status
-        return bytes(capture.data).decode("utf-8", "replace").rstrip("\n")
+        return bytes(capture.data).decode("utf-8", "surrogateescape").rstrip("\n")
 
     def _fields(self, word: Word) -> list[list[tuple[str, bool]]]:
         """Split ``word`` into fields of (text, quoted) pieces, POSIX field-splitting style."""

@@ -76,7 +76,7 @@ def _stat_v2_fields(path: str, entry: Entry) -> tuple[int, ...]:
     """dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime for STA2/LST2/DNT2."""
     uid, gid = _owner(path)
     nlink = 2 + sum(1 for c in entry.children.values() if c.is_dir) if entry.is_dir else 1
-    ino = zlib.crc32(path.encode()) or 1
+    ino = zlib.crc32(path.encode("utf-8", "surrogateescape")) or 1
     return 0xFD00, ino, entry.mode, nlink, uid, gid, _size(entry), entry.mtime, entry.mtime, entry.mtime
 
 

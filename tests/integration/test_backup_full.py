@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from miui_automator.backup.state import INVENTORY_FILE, JOURNAL_FILE, MANIFEST_F
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
 from miui_automator.errors import StepFailed
+from miui_automator.private_files import wider_than_private
 from miui_automator.sim.screens.backup import bak_bytes, descript_xml
 
 pytestmark = pytest.mark.integration
@@ -63,8 +65,14 @@ def backup_with_stages(driver: AndroidDevice, root: Path) -> Path:
 def test_the_backup_flow_backs_up_everything_and_passes_the_gate(make_phone, sim_host, tmp_path):
     dev = make_phone(**SMALL)
     root = tmp_path / "backups"
-    code = main(["run", "backup", "-s", dev.serial, "--param", f"backup_dir={root}", "--out", str(tmp_path / "runs")])
+    umask = os.umask(0o022)  # a shared lab machine's default: everything written must still be owner-only
+    try:
+        code = main(["run", "backup", "-s", dev.serial, "--param", f"backup_dir={root}", "--out", str(tmp_path / "runs")])
+    finally:
+        os.umask(umask)
     assert code == 0
+    assert wider_than_private(root) == [] and wider_than_private(tmp_path / "runs") == []
+    assert list((tmp_path / "runs").glob("*/screens/*.jpg"))  # the run folder did hold screenshots
     serial = sim_host.call(lambda: dev.phone.state.props["ro.serialno"])
     (folder,) = list((root / serial).iterdir())
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
@@ -83,7 +91,9 @@ def test_the_backup_flow_backs_up_everything_and_passes_the_gate(make_phone, sim
 
     miui = manifest["miui_backup"]
     assert miui["remote"].startswith(ALLBACKUP + "/") and len(miui["descript"]["packages"]) == 6
-    assert all((folder / miui["local"] / p["bak_file"]).stat().st_size == p["size"] for p in miui["descript"]["packages"])
+    # the simulator writes MIUI 12.5's layout (pkgSize, state, error); its pkgSize is the .bak's size
+    assert all((folder / miui["local"] / p["bak_file"]).stat().st_size == p["pkg_size"] and p["error"] == "0"
+               for p in miui["descript"]["packages"])
     assert {name for name, e in manifest["exports"].items() if e["local"]} == {"contacts", "call_log", "sms", "apps"}
     assert (folder / "exports/contacts.vcf").read_text(encoding="utf-8").count("BEGIN:VCARD") == 12
 

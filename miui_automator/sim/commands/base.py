@@ -78,11 +78,11 @@ class Ctx:
     env: dict[str, str] = field(default_factory=dict)
     hold: HoldFn | None = None
 
-    def out(self, data: str | bytes) -> None:
-        self.stdout.write(data.encode() if isinstance(data, str) else data)
+    def out(self, data: str | bytes) -> None:  # a phone name that is not UTF-8 is surrogateescape text
+        self.stdout.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
 
     def err(self, data: str | bytes) -> None:
-        self.stderr.write(data.encode() if isinstance(data, str) else data)
+        self.stderr.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
 
     def getenv(self, name: str, default: str = "") -> str:
         return self.env.get(name, self.session.vars.get(name, default))

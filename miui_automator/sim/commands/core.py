@@ -29,7 +29,8 @@ def _unescape(text: str) -> tuple[str, bool]:
             if n == "0" or n.isdigit():
                 m = re.match(r"0?([0-7]{1,3})", text[i + 1:])
                 if m:
-                    out.append(chr(int(m.group(1), 8)))
+                    value = int(m.group(1), 8) & 0xFF
+                    out.append(chr(value) if value < 0x80 else chr(0xDC00 + value))  # a byte, as the shell's are
                     i += 1 + m.end()
                     continue
         out.append(c)

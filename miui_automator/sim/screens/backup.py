@@ -1,7 +1,8 @@
 """MIUI's Backup app (com.miui.backup): local backup home, item selection, progress, done.
 
-A finished backup writes ``MIUI/backup/AllBackup/<yyyyMMdd_HHmmss>/`` with ``descript.xml``
-and one ``<label>(<package>).bak`` per item — a ``MIUI BACKUP`` text header followed by an
+A finished backup writes ``MIUI/backup/AllBackup/<yyyyMMdd_HHmmss>/`` with ``descript.xml`` (in
+MIUI 12.5's layout: per item ``pkgSize``, ``sdSize``, ``state``, ``error``) and one
+``<label>(<package>).bak`` per item — a ``MIUI BACKUP`` text header followed by an
 Android Backup stream holding a tar — the layout real phones leave behind.
 """
 
@@ -42,9 +43,14 @@ def bak_bytes(package: str, label: str, payload: bytes) -> bytes:
     return header + tar_buf.getvalue()
 
 
-def descript_xml(device: str, version: str, date_ms: int, entries: list[tuple[str, str, int]]) -> str:
+def descript_xml(device: str, version: str, date_ms: int, entries: list[tuple[str, str, int]],
+                 errors: dict[str, int] | None = None) -> str:
+    """MIUI 12.5's layout: per item ``pkgSize``/``sdSize`` (here the ``.bak``'s size and 0) and how it ended
+    (``state`` 1, ``error`` 0, or the code in ``errors`` by package)."""
+    errors = errors or {}
     packages = "".join(
-        f"<package><packageName>{pkg}</packageName><bakFile>{bak}</bakFile><bakType>0</bakType><size>{size}</size></package>"
+        f"<package><packageName>{pkg}</packageName><bakFile>{bak}</bakFile><bakType>1</bakType><pkgSize>{size}</pkgSize>"
+        f"<sdSize>0</sdSize><state>1</state><error>{errors.get(pkg, 0)}</error></package>"
         for pkg, bak, size in entries)
     total = sum(size for _, _, size in entries)
     return (f"<?xml version='1.0' encoding='utf-8' standalone='yes' ?><MIUI-backup><bakVersion>2</bakVersion>"

@@ -12,6 +12,7 @@ import pytest
 
 from miui_automator.backup import pull
 from miui_automator.backup.inventory import RemoteFile, human_size, local_name, take_inventory
+from miui_automator.backup.local_names import POSIX, WINDOWS
 from miui_automator.backup.sync import DirEntry, decode_dent, dent_size, encode_request
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
@@ -83,9 +84,9 @@ def test_sync_records_encode_and_decode():
     with pytest.raises(ValueError, match="longer than 1024"):
         encode_request(b"RECV", "/" + "x" * 1024)
     v1 = struct.pack("<4sIIII", b"DENT", stat.S_IFREG | 0o660, 123, 456, 5)
-    assert decode_dent(v1, v2=False) == (stat.S_IFREG | 0o660, 123, 456, 0, 5)
+    assert decode_dent(v1, v2=False) == (stat.S_IFREG | 0o660, 123, 456, 0, 0, 5)
     v2 = struct.pack("<4sIQQIIIIQqqqI", b"DNT2", 0, 1, 2, stat.S_IFREG | 0o660, 1, 0, 0, 5 << 32, 0, 789, 0, 3)
-    assert decode_dent(v2, v2=True) == (stat.S_IFREG | 0o660, 5 << 32, 789, 0, 3)  # sizes above 4 GiB survive
+    assert decode_dent(v2, v2=True) == (stat.S_IFREG | 0o660, 5 << 32, 789, 0, 2, 3)  # sizes above 4 GiB survive
     assert decode_dent(b"DONE" + bytes(dent_size(True) - 4), v2=True)[-1] == -1
     with pytest.raises(ValueError, match="unexpected sync reply"):
         decode_dent(b"FAIL" + bytes(16), v2=False)
@@ -97,7 +98,7 @@ class FakeStream:
     def __init__(self, tree: dict[str, list[DirEntry]]) -> None:
         self.tree = tree
 
-    def walk(self, top, skip_dirs=frozenset()):
+    def walk(self, top, skip_dirs=frozenset(), on_skip=None):
         stack = [top]
         while stack:
             folder = stack.pop()
@@ -132,14 +133,48 @@ def test_inventory_counts_folders_skips_caches_links_and_duplicates():
 
 
 def test_local_names_and_windows_safe_names():
-    assert local_name("/sdcard/DCIM/Camera/a.jpg") == "files/DCIM/Camera/a.jpg"
-    assert local_name("/sdcard/MIUI/backup/AllBackup/1/x.bak", "/sdcard/MIUI/backup/AllBackup", "miui-backup") == \
-        "miui-backup/1/x.bak"
-    assert local_name('/sdcard/Download/a:b?"c".txt ', windows=True) == "files/Download/a_b__c_.txt"
-    assert local_name('/sdcard/Download/a:b.txt', windows=False) == "files/Download/a:b.txt"
+    assert local_name("/sdcard/DCIM/Camera/a.jpg", rules=POSIX) == "files/DCIM/Camera/a.jpg"
+    assert local_name("/sdcard/MIUI/backup/AllBackup/1/x.bak", "/sdcard/MIUI/backup/AllBackup", "miui-backup",
+                      rules=POSIX) == "miui-backup/1/x.bak"
+    assert local_name('/sdcard/Download/a:b?"c".txt ', rules=WINDOWS) == "files/Download/a%3Ab%3F%22c%22.txt%20"
+    assert local_name('/sdcard/Download/a:b.txt', rules=POSIX) == "files/Download/a:b.txt"
 
 
 @pytest.mark.parametrize("n, text", [(0, "0 B"), (999, "999 B"), (1000, "1.0 KB"), (1_400_000_000, "1.4 GB"),
                                      (5_000_000_000_000, "5000.0 GB")])
 def test_human_size(n, text):
     assert human_size(n) == text
+
+
+# ---------------------------------------------------------------------- names that are not UTF-8
+def test_a_path_that_is_not_utf8_is_spelt_in_ascii_that_a_posix_shell_turns_back_into_its_bytes(tmp_path):
+    """adbutils sends commands as UTF-8: the raw name would raise UnicodeEncodeError on the command line."""
+    import subprocess
+
+    raw = b"/sdcard/caf\xe9 it's 100%\\ \x01\xff.jpg"
+    path = raw.decode("utf-8", "surrogateescape")
+    word = pull.shell_path(path)
+    word.encode("ascii")
+    out = subprocess.run(["sh", "-c", f"printf '%s' {word}"], capture_output=True, check=True).stdout
+    assert out == raw
+    assert pull.shell_path("/sdcard/a b.jpg") == shlex.quote("/sdcard/a b.jpg")
+
+
+def test_md5_batches_leave_out_paths_that_are_not_utf8():
+    class Driver:
+        commands: list[str] = []
+
+        def shell(self, command, timeout_s):
+            self.commands.append(command)
+
+            class Out:
+                output = ""
+            return Out()
+
+    driver = Driver()
+    odd = RemoteFile(b"/sdcard/\xff.jpg".decode("utf-8", "surrogateescape"), 1, 0)
+    assert pull.phone_md5s(driver, [odd]) == {} and driver.commands == []
+    pull.phone_md5s(driver, [odd, *files(1)])
+    assert driver.commands == ["md5sum /sdcard/DCIM/f0.jpg"]
+    pull.single_md5(driver, odd.path, 1)
+    assert driver.commands[-1] == "md5sum < \"$(printf '/sdcard/\\377.jpg')\""

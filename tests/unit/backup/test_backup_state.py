@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from miui_automator.backup.inventory import Inventory, RemoteFile
-from miui_automator.backup.state import (INVENTORY_FILE, JOURNAL_FILE, MANIFEST_FILE, STATE_FILE, BackupState, PulledFile,
-                                         backup_folders, device_folder, new_folder, resumable_folder)
+from miui_automator.backup.state import (INVENTORY_FILE, JOURNAL_FILE, MANIFEST_FILE, STAGING_DIR, STATE_FILE, BackupState,
+                                         PulledFile, backup_folders, device_folder, new_folder, resumable_folder,
+                                         staging_path)
 from miui_automator.errors import StepFailed
 
 SERIAL = "abc123"
@@ -77,12 +78,51 @@ def test_inventory_round_trip_and_state_files_removed_at_the_end(tmp_path):
     assert state.inventory() == inv
     with state.journal() as journal:
         journal.add(record("/sdcard/DCIM/a.jpg", "files/DCIM/a.jpg", 5))
-    (tmp_path / "files").mkdir()
-    (tmp_path / "files" / "a.part").write_bytes(b"half")
+    staged = staging_path(tmp_path, "files/DCIM/b.jpg")
+    staged.parent.mkdir()
+    staged.write_bytes(b"half")
     assert state.remove_partials() == 1
     state.remove_files()
     assert not any((tmp_path / n).exists() for n in (STATE_FILE, INVENTORY_FILE, JOURNAL_FILE))
-    assert not (tmp_path / "files" / "a.part").exists()
+    assert not staged.exists()
+
+
+def test_the_sweep_leaves_phone_files_and_folders_named_part_alone(tmp_path):
+    """Old code: rglob('*.part') unlinked genuine phone files and crashed (IsADirectoryError) on a folder."""
+    state = BackupState.create(tmp_path, {})
+    (tmp_path / "files/Download/movie.mkv.part").mkdir(parents=True)
+    (tmp_path / "files/Download/movie.mkv.part/chunk").write_bytes(b"phone's")
+    (tmp_path / "files/Download/song.mp3.part").write_bytes(b"phone's own partial download")
+    staged = staging_path(tmp_path, "files/Download/x.jpg")
+    staged.parent.mkdir()
+    staged.write_bytes(b"half")
+    assert state.remove_partials() == 1
+    assert (tmp_path / "files/Download/song.mp3.part").read_bytes() == b"phone's own partial download"
+    assert (tmp_path / "files/Download/movie.mkv.part/chunk").exists()
+
+
+def test_staging_names_are_short_whatever_the_phone_name(tmp_path):
+    long_name = "files/Download/" + "é" * 127 + "x"  # 255 bytes: legal on Android
+    assert len(long_name.split("/")[-1].encode()) == 255
+    staged = staging_path(tmp_path, long_name)
+    assert len(staged.name) < 64 and staged.parent == tmp_path / STAGING_DIR
+    assert staging_path(tmp_path, long_name) == staged and staging_path(tmp_path, long_name + "y") != staged
+
+
+def test_names_that_are_not_utf8_survive_inventory_journal_and_state(tmp_path):
+    """Old code: UnicodeEncodeError half-way through writing the inventory."""
+    odd = b"/sdcard/DCIM/caf\xe9-\xff.jpg".decode("utf-8", "surrogateescape")
+    state = BackupState.create(tmp_path, {})
+    inv = Inventory([RemoteFile(odd, 5, 9, "files/DCIM/x")], {"DCIM": (1, 5)}, [])
+    state.save_inventory(inv)
+    assert state.inventory() == inv
+    with state.journal() as journal:
+        journal.add(record(odd, odd.replace("/sdcard", "files"), 5))
+    assert list(state.records()) == [odd]
+    state.warn(f"not backed up: {odd}")
+    state.save()
+    assert BackupState.load(tmp_path).data["warnings"] == [f"not backed up: {odd}"]
+    json.loads((tmp_path / INVENTORY_FILE).read_bytes())  # valid UTF-8 JSON
 
 
 def test_state_files_are_json_written_whole(tmp_path):
