@@ -140,6 +140,15 @@ def test_a_file_past_max_file_bytes_is_refused_before_it_is_parsed(kind: str, tm
     assert line == text.encode().count(b"\n", 0, MAX_FILE_BYTES) + 1  # not the syntax error at the end
 
 
+@pytest.mark.parametrize("kind", LOADERS)
+def test_the_file_bound_counts_bytes_and_reads_no_further(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.yaml"
+    # Fewer characters than the bound but more bytes; past the bound, bytes that are not UTF-8.
+    path.write_bytes((PREFIX[kind] + "[x]\n# " + "é" * (MAX_FILE_BYTES // 2) + "\n").encode() + b"\xff" * 100)
+    assert refusal(kind, path) == (PREFIX[kind].count("\n") + 2,
+                                   "the file is larger than 1 MiB, the most a YAML file may hold here")
+
+
 def test_text_given_directly_is_bounded_too() -> None:
     with pytest.raises(ConfigError, match=r"^t.yaml:3: the file is larger than 1 MiB"):
         YamlReader("t.yaml").compose("a: 1\n\n" + "#" * MAX_FILE_BYTES)
