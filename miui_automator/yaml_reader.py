@@ -281,8 +281,9 @@ class YamlReader:
         """The root node of ``text`` (None for an empty document), within every bound of this module."""
         if len(text) > MAX_FILE_BYTES:
             self.fail_at(text.count("\n", 0, MAX_FILE_BYTES) + 1, _too_large())
-        loader = _BoundedLoader(text)
+        loader = None
         try:
+            loader = _BoundedLoader(text)  # checks every character first: ReaderError
             return loader.get_single_node()
         except _Refused as exc:
             self.fail_at(exc.line, exc.message)
@@ -298,7 +299,8 @@ class YamlReader:
         except RecursionError:  # only if the caller's own stack is already deep: MAX_DEPTH keeps composing shallow
             self.fail_at(1, "invalid YAML: nested too deeply")
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
 
     # collections
 
