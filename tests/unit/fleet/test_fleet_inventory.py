@@ -155,3 +155,12 @@ def test_normalize_server(given, expected):
 def test_normalize_server_refuses(bad):
     with pytest.raises(ValueError):
         normalize_server(bad)
+
+
+def test_merge_keys_reuse_an_entry_as_in_flows(tmp_path):
+    inv = parse_inventory("devices:\n"
+                          "  - &bench {serial: a, params: {synced_data: remove}, password: {env: BENCH}}\n"
+                          "  - <<: *bench\n"
+                          "    serial: b\n", tmp_path / "devices.yaml")
+    b = inv.entries[1]
+    assert (b.serial, b.params, b.password.env) == ("b", (("synced_data", "remove", 2),), "BENCH")
