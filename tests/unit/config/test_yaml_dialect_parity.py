@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from miui_automator.errors import ConfigError, FlowSyntaxError
@@ -208,6 +210,21 @@ SHIPPED = sorted((REPO / "miui_automator" / "flows").glob("*.yaml")) + [
 def test_every_shipped_file_composes_exactly_as_pyyaml_composes_it(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert shape(YamlReader(path).compose(text)) == shape(yaml.compose(text, Loader=yaml.SafeLoader))
+
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6)
+DOCUMENTS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=DOCUMENTS, shared=DOCUMENTS, flow_style=st.booleans())
+def test_any_document_within_the_bounds_composes_exactly_as_pyyaml_composes_it(data: object, shared: object,
+                                                                               flow_style: bool) -> None:
+    # The same object twice is dumped as an anchor and an alias.
+    text = yaml.safe_dump({"data": data, "first": shared, "again": shared}, default_flow_style=flow_style,
+                          allow_unicode=True)
+    assert shape(YamlReader("t.yaml").compose(text)) == shape(yaml.compose(text, Loader=yaml.SafeLoader))
 
 
 def drive_nest(levels: int) -> str:
