@@ -3,8 +3,10 @@
 A lab describes its phones once: which adb servers to ask (the local one and USB hosts sharing
 their phones over the network), which phones to take (by serial, with a label, or by rules on
 model and OS variant), the params of each and where its account password comes from. Everything
-is checked at load (DESIGN principle 7), on PyYAML's composed node tree so every error names the
-line to fix; nothing is discovered half-way through resetting thirty phones.
+is checked at load, so nothing is discovered half-way through resetting thirty phones. The file is
+read by :class:`~miui_automator.yaml_reader.YamlReader` like flows and the screen catalogue are (the
+same merge keys, strict types, duplicate keys refused, size/depth/alias bounds, every error naming
+its line); this module holds only the inventory's grammar.
 
 Passwords are never in the file: ``password:`` takes ``{env: NAME}`` or ``{file: PATH}``, and a
 plaintext value — or a param whose name says it is a secret — is refused with its line.
@@ -12,19 +14,17 @@ plaintext value — or a param whose name says it is a secret — is refused wit
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, NoReturn
+from typing import Mapping
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.reader import ReaderError
+from yaml.nodes import Node, ScalarNode
 
 from ..errors import ConfigError
+from ..yaml_reader import YamlReader, is_null, read_text
 
 LOCAL = "local"
 """The adb server of this machine (``$ANDROID_ADB_SERVER_PORT``, else 5037)."""
@@ -37,7 +37,8 @@ PASSWORD_KEYS = ("env", "file")
 SECRET_WORDS = re.compile(r"(^|[_-])(password|passwd|passcode|pass|pwd|secret|token|pin|credentials?)($|[_-])", re.I)
 SERVER = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})\Z")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_TAG = "tag:yaml.org,2002:"
+MAX_PARALLEL = 512
+"""Most phones at once that ``parallel:`` may ask for (the same bound as ``--parallel``)."""
 
 
 def normalize_server(text: str) -> str:
@@ -172,123 +173,53 @@ class Inventory:
 
 def load_inventory(path: str | os.PathLike[str]) -> Inventory:
     """Read and validate an inventory file; :class:`ConfigError` with ``file:line`` on any problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read the inventory: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}:1: the inventory is not UTF-8 text") from None
-    return parse_inventory(text, path)
+    return parse_inventory(read_text(path, "the inventory"), path)
 
 
 def parse_inventory(text: str, path: str | os.PathLike[str] = "devices.yaml") -> Inventory:
     return _Parser(Path(path)).parse(text)
 
 
-class _Parser:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+class _Parser(YamlReader):
+    """The inventory grammar; reading YAML (bounds, merge keys, strict types) is :class:`YamlReader`'s."""
 
-    # ------------------------------------------------------------------ plumbing
-    def fail(self, node: Node | int, message: str) -> NoReturn:
-        line = node if isinstance(node, int) else node.start_mark.line + 1
-        raise ConfigError(f"{self.path}:{line}: {message}", path=str(self.path), line=line)
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.file = path
 
     def origin(self, node: Node) -> str:
-        return f"{self.path}:{node.start_mark.line + 1}"
+        return f"{self.path}:{self.line(node)}"
 
-    def compose(self, text: str) -> Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            self.fail(mark.line + 1 if mark else 1, f"invalid YAML: {' '.join(str(exc.problem or 'syntax error').split())}")
-        except ReaderError as exc:
-            self.fail(text.count("\n", 0, max(exc.position, 0)) + 1, "invalid YAML: not a printable character")
-        except yaml.YAMLError as exc:
-            self.fail(1, f"invalid YAML: {' '.join(str(exc).split())}")
-
-    def fields(self, node: Node, what: str, allowed: Iterable[str]) -> dict[str, tuple[Node, Node]]:
-        """key -> (key node, value node); unknown and duplicate keys refused."""
-        if not isinstance(node, MappingNode):
-            self.fail(node, f"{what} must be a mapping")
-        allowed = tuple(allowed)
-        out: dict[str, tuple[Node, Node]] = {}
-        for key_node, value in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.fail(key_node, f"keys in {what} must be plain strings")
-            key = key_node.value
-            if key in out:
-                self.fail(key_node, f"duplicate key '{key}' in {what} (first at line {out[key][0].start_mark.line + 1})")
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
-                self.fail(key_node, f"unknown key '{key}' in {what}{hint}")
-            out[key] = (key_node, value)
-        return out
-
-    def scalar(self, node: Node, what: str) -> str:
-        if not isinstance(node, ScalarNode) or node.tag == _TAG + "null":
-            self.fail(node, f"{what} must be a single value")
-        return node.value
-
-    def text(self, node: Node, what: str) -> str:
-        value = self.scalar(node, what).strip()
-        if not value:
-            self.fail(node, f"{what} must not be empty")
-        return value
-
-    def number(self, node: Node, what: str, integer: bool) -> float:
-        raw = self.scalar(node, what)
-        try:
-            value = int(raw) if integer else float(raw)
-        except ValueError:
-            self.fail(node, f"{what} must be a {'whole ' if integer else ''}number, not {raw!r}")
-        if value <= 0:
-            self.fail(node, f"{what} must be more than 0")
-        return value
-
-    def boolean(self, node: Node, what: str) -> bool:
-        if not isinstance(node, ScalarNode) or node.tag != _TAG + "bool":
-            self.fail(node, f"{what} must be true or false")
-        return node.value.lower() in ("true", "yes", "on")
-
-    def items(self, node: Node, what: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            self.fail(node, f"{what} must be a list")
-        return list(node.value)
-
-    # ------------------------------------------------------------------ the file
     def parse(self, text: str) -> Inventory:
         root = self.compose(text)
         if root is None:
-            self.fail(1, "the inventory is empty (it needs at least 'devices:')")
+            self.fail_at(1, "the inventory is empty (it needs at least 'devices:')")
         top = self.fields(root, "the inventory", TOP_KEYS)
-        if "devices" not in top:
+        devices = top.get("devices")
+        if devices is None:
             self.fail(root, "the inventory needs 'devices:' (phones by serial, or rules such as '- match: {}')")
-        servers = self.servers(top["servers"][1]) if "servers" in top else (LOCAL,)
+        servers = self.servers(top.get("servers")) if "servers" in top else (LOCAL,)
         params: tuple[tuple[str, str, int], ...] = ()
         password = None
         if "defaults" in top:
-            defaults = self.fields(top["defaults"][1], "defaults", DEFAULTS_KEYS)
+            defaults = self.fields(top.get("defaults"), "defaults", DEFAULTS_KEYS)
             if "params" in defaults:
-                params = self.params(defaults["params"][1])
+                params = self.params(defaults.get("params"))
             if "password" in defaults:
-                password = self.password(defaults["password"][1])
-        entries = tuple(self.entry(node, servers) for node in self.items(top["devices"][1], "devices"))
+                password = self.password(defaults.get("password"))
+        entries = tuple(self.entry(node, servers) for node in self.sequence(devices, "devices"))
         if not entries:
-            self.fail(top["devices"][1], "devices: needs at least one entry")
+            self.fail(devices, "devices: needs at least one entry")
         self.unique(entries)
         return Inventory(
-            path=self.path, servers=servers, entries=entries,
-            parallel=int(self.number(top["parallel"][1], "parallel", True)) if "parallel" in top else None,
-            phone_timeout_s=self.number(top["phone-timeout"][1], "phone-timeout", False) if "phone-timeout" in top else None,
+            path=self.file, servers=servers, entries=entries,
+            parallel=self.integer(top.get("parallel"), "parallel", 1, MAX_PARALLEL) if "parallel" in top else None,
+            phone_timeout_s=self.seconds(top.get("phone-timeout"), "phone-timeout") if "phone-timeout" in top else None,
             default_params=params, default_password=password)
 
     def servers(self, node: Node) -> tuple[str, ...]:
         out: list[str] = []
-        for item in self.items(node, "servers"):
+        for item in self.sequence(node, "servers"):
             try:
                 server = normalize_server(self.text(item, "a server"))
             except ValueError as err:
@@ -305,22 +236,20 @@ class _Parser:
         if ("serial" in f) == ("match" in f):
             self.fail(node, "a device entry needs either 'serial' (one phone) or 'match' (a rule), not "
                       + ("both" if "serial" in f else "neither"))
-        server = None
-        if "server" in f:
-            server = self.known_server(f["server"][1], servers)
+        server = self.known_server(f.get("server"), servers) if "server" in f else None
         match: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if "match" in f:
-            match = self.match(f["match"][1], servers)
+            match = self.match(f.get("match"), servers)
             if "label" in f:
-                self.fail(f["label"][0], "a label names one phone: put it on a 'serial:' entry, not on a rule")
+                self.fail(f.key_node("label"), "a label names one phone: put it on a 'serial:' entry, not on a rule")
         return Entry(
-            line=node.start_mark.line + 1, origin=self.origin(node),
-            serial=self.text(f["serial"][1], "serial") if "serial" in f else None,
-            label=self.text(f["label"][1], "label") if "label" in f else "",
+            line=self.line(node), origin=self.origin(node),
+            serial=self.text(f.get("serial"), "serial").strip() if "serial" in f else None,
+            label=self.text(f.get("label"), "label").strip() if "label" in f else "",
             server=server, match=match,
-            params=self.params(f["params"][1]) if "params" in f else (),
-            password=self.password(f["password"][1]) if "password" in f else None,
-            skip=self.boolean(f["skip"][1], "skip") if "skip" in f else False)
+            params=self.params(f.get("params")) if "params" in f else (),
+            password=self.password(f.get("password")) if "password" in f else None,
+            skip=self.boolean(f.get("skip"), "skip") if "skip" in f else False)
 
     def known_server(self, node: Node, servers: tuple[str, ...]) -> str:
         try:
@@ -333,45 +262,37 @@ class _Parser:
 
     def match(self, node: Node, servers: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         out = []
-        for key, (key_node, value) in self.fields(node, "match", MATCH_KEYS).items():
+        for key, (_, value) in self.fields(node, "match", MATCH_KEYS).items.items():
             if key == "server":
                 out.append((key, (self.known_server(value, servers),)))
-                continue
-            values = self.items(value, f"match {key}") if isinstance(value, SequenceNode) else [value]
-            patterns = tuple(self.text(v, f"match {key}") for v in values)
-            if not patterns:
-                self.fail(value, f"match {key} needs at least one pattern")
-            out.append((key, patterns))
+            else:
+                out.append((key, tuple(p.strip() for p in self.texts(value, f"match {key}"))))
         return tuple(out)
 
     def params(self, node: Node) -> tuple[tuple[str, str, int], ...]:
         out = []
-        for name, (key_node, value) in self.fields(node, "params", self.keys_of(node)).items():
+        for name, key_node, value in self.pairs(self.mapping(node, "params"), "params"):
             if SECRET_WORDS.search(name):
                 self.fail(key_node, f"param '{name}' looks like a secret: secrets never go in the inventory; "
                           "use password: {env: NAME} or {file: PATH}")
-            out.append((name, self.scalar(value, f"param '{name}'"), key_node.start_mark.line + 1))
+            out.append((name, self.text(value, f"param '{name}'", empty_ok=True), self.line(key_node)))
         return tuple(out)
 
-    @staticmethod
-    def keys_of(node: Node) -> list[str]:
-        return [k.value for k, _ in node.value if isinstance(k, ScalarNode)] if isinstance(node, MappingNode) else []
-
     def password(self, node: Node) -> PasswordSource:
-        if isinstance(node, ScalarNode) and node.tag != _TAG + "null":
+        if isinstance(node, ScalarNode) and not is_null(node):
             self.fail(node, "plaintext password refused: passwords never go in the inventory; "
                       "use password: {env: NAME} or password: {file: PATH}")
         f = self.fields(node, "password", PASSWORD_KEYS)
-        if len(f) != 1:
-            self.fail(node, "password takes exactly one of env: NAME or file: PATH")
-        if "env" in f:
-            name = self.text(f["env"][1], "password env")
+        which = f.exactly_one(PASSWORD_KEYS, "password")
+        value = f.get(which)
+        if which == "env":
+            name = self.text(value, "password env").strip()
             if not ENV_NAME.match(name):
-                self.fail(f["env"][1], f"password env {name!r} is not an environment variable name")
+                self.fail(value, f"password env {name!r} is not an environment variable name")
             return PasswordSource(env=name, origin=self.origin(node))
-        file = Path(os.path.expanduser(self.text(f["file"][1], "password file")))
+        file = Path(os.path.expanduser(self.text(value, "password file").strip()))
         if not file.is_absolute():
-            file = self.path.parent / file
+            file = self.file.parent / file
         return PasswordSource(file=file, origin=self.origin(node))
 
     def unique(self, entries: tuple[Entry, ...]) -> None:
@@ -381,13 +302,13 @@ class _Parser:
             if e.serial is not None:
                 key = (e.serial, e.server)
                 if key in serials:
-                    self.fail(e.line, f"serial {e.serial} is listed twice (first at line {serials[key].line})")
+                    self.fail_at(e.line, f"serial {e.serial} is listed twice (first at line {serials[key].line})")
                 serials[key] = e
             if e.label:
                 if e.label in labels:
-                    self.fail(e.line, f"label {e.label!r} is used twice (first at line {labels[e.label].line})")
+                    self.fail_at(e.line, f"label {e.label!r} is used twice (first at line {labels[e.label].line})")
                 labels[e.label] = e
 
 
-__all__ = ["LOCAL", "Entry", "Inventory", "PasswordSource", "PhoneFacts", "load_inventory", "normalize_server",
-           "parse_inventory", "server_address"]
+__all__ = ["LOCAL", "MAX_PARALLEL", "Entry", "Inventory", "PasswordSource", "PhoneFacts", "load_inventory",
+           "normalize_server", "parse_inventory", "server_address"]

@@ -3,7 +3,8 @@
 Flows speak in screen names ("account", "wipe_confirm"); the catalogue is the one place that
 knows what each of those looks like on MIUI 12.5, MIUI 14, HyperOS 1 and HyperOS 2, in English
 and Chinese. Keeping signatures as data means a new ROM wording is a one-line YAML change and
-every flow benefits. The YAML is validated completely at load time; errors name the line.
+every flow benefits. The YAML is validated completely at load time by the project's one YAML reader
+(:mod:`miui_automator.yaml_reader`: bounds, merge keys, duplicate keys refused); errors name the line.
 
 Identification works on an already parsed :class:`~miui_automator.device.hierarchy.Hierarchy`
 through its indexes, so probing every signature after every action costs well under 2 ms.
@@ -18,12 +19,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from re import Pattern
-from typing import Any
 
-import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ..device.hierarchy import Hierarchy, HNode
-from ..errors import ConfigError
+from ..yaml_reader import Fields, YamlReader, is_null, one_line, read_text
 
 UNKNOWN = "unknown"
 DEFAULT_LABEL = "catalogue.yaml"
@@ -239,20 +239,11 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Catalogue":
-        """Load and validate a catalogue file (default: the packaged ``catalogue.yaml``).
-
-        Every problem is a :class:`ConfigError` reading ``catalogue.yaml:LINE: message``.
-        """
+        """Load and validate a catalogue file (default: the packaged ``catalogue.yaml``); see :func:`load_catalogue`."""
         if path is None:
-            label = DEFAULT_LABEL
             text = resources.files(__package__).joinpath(DEFAULT_LABEL).read_text(encoding="utf-8")
-        else:
-            label = str(path)
-            try:
-                text = Path(path).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(f"{label}: cannot read screen catalogue: {exc.strerror or exc}", path=label) from None
-        return cls(_Parser(label).parse(text), label)
+            return parse_catalogue(text, DEFAULT_LABEL)
+        return load_catalogue(path)
 
 
 @lru_cache(maxsize=1)
@@ -267,195 +258,117 @@ def identify(h: Hierarchy, variant: str | None = None) -> Identification:
 
 
 # ---------------------------------------------------------------------------------- loading
-class _Map(dict):
-    """A YAML mapping that remembers the line of each of its keys (1-based)."""
-
-    line = 0
-    key_lines: dict[Any, int]
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Read and validate a catalogue file; every problem is one :class:`ConfigError` reading ``PATH:LINE: message``."""
+    return parse_catalogue(read_text(path, "screen catalogue"), str(path))
 
 
-class _Seq(list):
-    line = 0
+def parse_catalogue(text: str, label: str = DEFAULT_LABEL) -> Catalogue:
+    """Validate catalogue YAML ``text``; ``label`` names the file in messages and in :attr:`Catalogue.source`."""
+    return Catalogue(_Parser(label).parse(text), label)
 
 
-class _SyntaxProblem(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps line numbers and refuses duplicate keys (a silently lost screen)."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if not isinstance(key, str):
-            raise _SyntaxProblem(line, f"keys must be text, not {key!r}")
-        if key in result:
-            raise _SyntaxProblem(line, f"duplicate key {key!r} (first on line {result.key_lines[key]})")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = line
-    return result
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
-    result = _Seq(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-class _Parser:
-    """Turns the YAML document into frozen :class:`Screen` objects, or one ConfigError."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def fail(self, line: int, message: str) -> ConfigError:
-        return ConfigError(f"{self.label}:{line}: {message}", path=self.label, line=line)
+class _Parser(YamlReader):
+    """The catalogue grammar -> frozen :class:`Screen` objects; reading YAML is :class:`YamlReader`'s."""
 
     def parse(self, text: str) -> list[Screen]:
-        try:
-            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-        except _SyntaxProblem as exc:
-            raise self.fail(exc.line, str(exc)) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise self.fail(mark.line + 1 if mark else 1, f"invalid YAML: {problem}") from None
-        if not isinstance(doc, _Map):
-            raise self.fail(1, "the catalogue must be a mapping with a 'screens' key")
-        self.keys(doc, _TOP_KEYS, "catalogue")
-        if doc.get("version", 1) != 1:
-            raise self.fail(doc.key_lines["version"], f"unsupported catalogue version {doc['version']!r} (expected 1)")
-        screens = doc.get("screens")
-        if not isinstance(screens, _Map) or not screens:
-            raise self.fail(doc.key_lines.get("screens", doc.line), "'screens' must be a non-empty mapping of name: screen")
-        return [self.screen(name, body, screens.key_lines[name]) for name, body in screens.items()]
+        root = self.compose(text)
+        if not isinstance(root, MappingNode):
+            self.fail_at(1 if root is None else self.line(root), "the catalogue must be a mapping with a 'screens' key")
+        f = self.fields(root, "catalogue", _TOP_KEYS)
+        if "version" in f and self.integer(f.get("version"), "version", 1, 2**31) != 1:
+            self.fail(f.get("version"), f"unsupported catalogue version {f.get('version').value} (expected 1)")
+        screens = f.get("screens")
+        if not isinstance(screens, MappingNode) or not screens.value:
+            self.fail(f.key_node("screens") if "screens" in f else root, "'screens' must be a non-empty mapping of name: screen")
+        return [self.screen(name, key_node, body) for name, key_node, body in self.pairs(screens, "screens")]
 
-    def keys(self, mapping: _Map, allowed: set[str], what: str) -> None:
-        for key in mapping:
-            if key not in allowed:
-                raise self.fail(mapping.key_lines[key], f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})")
-
-    def screen(self, name: str, body: object, line: int) -> Screen:
+    def screen(self, name: str, key_node: Node, body: Node) -> Screen:
         if not _NAME.fullmatch(name):
-            raise self.fail(line, f"screen name {name!r} must be lower_snake_case")
-        if not isinstance(body, _Map):
-            raise self.fail(line, f"screen {name!r} must be a mapping")
-        self.keys(body, _SCREEN_KEYS, f"screen {name!r}")
-        package = self.package(body, "package", name)
-        popup = self.flag(body, "popup", name)
-        overlay = self.flag(body, "overlay", name)
+            self.fail(key_node, f"screen name {name!r} must be lower_snake_case")
+        if not isinstance(body, MappingNode):
+            self.fail(key_node, f"screen {name!r} must be a mapping, not {self.kind_of(body)}")
+        f = self.fields(body, f"screen {name!r}", _SCREEN_KEYS)
+        package = self.package(f, name)
+        popup = self.flag(f, "popup", name)
+        overlay = self.flag(f, "overlay", name)
         if popup and overlay:
-            raise self.fail(body.key_lines["overlay"], f"screen {name!r}: a popup is always on top; drop 'overlay'")
+            self.fail(f.key_node("overlay"), f"screen {name!r}: a popup is always on top; drop 'overlay'")
         dismiss: tuple[Matcher, ...] = ()
-        if "dismiss" in body:
+        if "dismiss" in f:
             if not popup:
-                raise self.fail(body.key_lines["dismiss"], f"screen {name!r}: 'dismiss' is only for popups")
-            dismiss = self.matchers(body["dismiss"], body.key_lines["dismiss"], f"{name}.dismiss", single_ok=True)
+                self.fail(f.key_node("dismiss"), f"screen {name!r}: 'dismiss' is only for popups")
+            dismiss = self.matchers(f.get("dismiss"), f"{name}.dismiss", single_ok=True)
         elif popup:
-            raise self.fail(body.key_lines["popup"], f"popup {name!r} needs 'dismiss' (what to tap to close it)")
-        raw_sigs = body.get("signatures")
-        sig_line = body.key_lines.get("signatures", line)
-        if not isinstance(raw_sigs, _Seq) or not raw_sigs:
-            raise self.fail(sig_line, f"screen {name!r} needs a non-empty list of 'signatures'")
-        signatures = tuple(self.signature(raw, name, package, getattr(raw, "line", sig_line)) for raw in raw_sigs)
+            self.fail(f.key_node("popup"), f"popup {name!r} needs 'dismiss' (what to tap to close it)")
+        signatures = f.get("signatures")
+        if not isinstance(signatures, SequenceNode) or not signatures.value:
+            self.fail(f.key_node("signatures") if "signatures" in f else key_node,
+                      f"screen {name!r} needs a non-empty list of 'signatures'")
         return Screen(
-            name=name, signatures=signatures, package=package, activity=self.text(body, "activity", name),
-            action=self.text(body, "action", name), description=self.text(body, "description", name) or "",
-            popup=popup, overlay=overlay, dismiss=dismiss, line=line,
+            name=name, signatures=tuple(self.signature(node, name, package) for node in signatures.value),
+            package=package, activity=self.optional_text(f, "activity", name), action=self.optional_text(f, "action", name),
+            description=self.optional_text(f, "description", name) or "", popup=popup, overlay=overlay, dismiss=dismiss,
+            line=self.line(key_node),
         )
 
-    def text(self, body: _Map, key: str, where: str) -> str | None:
-        value = body.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(body.key_lines[key], f"{where}: '{key}' must be non-empty text")
-        return value
+    def optional_text(self, f: Fields, key: str, where: str) -> str | None:
+        """A text field; absent or empty (``key:``) reads as None."""
+        node = f.get(key)
+        return None if node is None or is_null(node) else self.text(node, f"{where}: '{key}'")
 
-    def flag(self, body: _Map, key: str, where: str) -> bool:
-        value = body.get(key, False)
-        if not isinstance(value, bool):
-            raise self.fail(body.key_lines[key], f"{where}: '{key}' must be true or false")
-        return value
+    def flag(self, f: Fields, key: str, where: str) -> bool:
+        return self.boolean(f.get(key), f"{where}: '{key}'") if key in f else False
 
-    def package(self, body: _Map, key: str, where: str) -> str | None:
-        value = self.text(body, key, where)
+    def package(self, f: Fields, where: str) -> str | None:
+        value = self.optional_text(f, "package", where)
         if value is not None and not _PACKAGE.fullmatch(value):
-            raise self.fail(body.key_lines[key], f"{where}: {value!r} is not an Android package name")
+            self.fail(f.get("package"), f"{where}: {value!r} is not an Android package name")
         return value
 
-    def signature(self, raw: object, name: str, screen_package: str | None, line: int) -> Signature:
+    def signature(self, node: Node, name: str, screen_package: str | None) -> Signature:
         where = f"screen {name!r} signature"
-        if not isinstance(raw, _Map):
-            raise self.fail(line, f"{where} must be a mapping with 'all', 'any', 'package' or 'variants'")
-        self.keys(raw, _SIGNATURE_KEYS, where)
-        package = self.package(raw, "package", where) or screen_package
-        all_ = self.matchers(raw["all"], raw.key_lines["all"], f"{name}.all") if "all" in raw else ()
-        any_ = self.matchers(raw["any"], raw.key_lines["any"], f"{name}.any") if "any" in raw else ()
+        if not isinstance(node, MappingNode):
+            self.fail(node, f"{where} must be a mapping with 'all', 'any', 'package' or 'variants'")
+        f = self.fields(node, where, _SIGNATURE_KEYS)
+        package = self.package(f, where) or screen_package
+        all_ = self.matchers(f.get("all"), f"{name}.all") if "all" in f else ()
+        any_ = self.matchers(f.get("any"), f"{name}.any") if "any" in f else ()
         if not all_ and not any_ and package is None:
-            raise self.fail(raw.line, f"{where} matches nothing: give 'all', 'any' or a package")
+            self.fail(node, f"{where} matches nothing: give 'all', 'any' or a package")
         variants: tuple[str, ...] = ()
-        if "variants" in raw:
-            values = raw["variants"]
-            if isinstance(values, str):
-                values = [values]
-            valid = isinstance(values, list) and bool(values) and all(isinstance(v, str) and _VARIANT.fullmatch(v) for v in values)
-            if not valid:
-                raise self.fail(raw.key_lines["variants"],
-                                f"{where}: 'variants' must list OS variants like miui12.5-en, hyperos2, miui")
-            variants = tuple(values)
-        return Signature(package=package, all=all_, any=any_, variants=variants, line=raw.line)
+        if "variants" in f:
+            variants = self.texts(f.get("variants"), f"{where}: 'variants'")
+            if not all(_VARIANT.fullmatch(v) for v in variants):
+                self.fail(f.key_node("variants"), f"{where}: 'variants' must list OS variants like miui12.5-en, hyperos2, miui")
+        return Signature(package=package, all=all_, any=any_, variants=variants, line=self.line(node))
 
-    def matchers(self, raw: object, line: int, where: str, single_ok: bool = False) -> tuple[Matcher, ...]:
-        if single_ok and isinstance(raw, _Map):
-            raw = [raw]
-        if not isinstance(raw, list) or not raw:
-            raise self.fail(line, f"{where} must be a non-empty list of matchers")
-        return tuple(self.matcher(item, getattr(item, "line", line), where) for item in raw)
+    def matchers(self, node: Node, where: str, single_ok: bool = False) -> tuple[Matcher, ...]:
+        items = [node] if single_ok and isinstance(node, MappingNode) else node.value if isinstance(node, SequenceNode) else []
+        if not items:
+            self.fail(node, f"{where} must be a non-empty list of matchers")
+        return tuple(self.matcher(item, where) for item in items)
 
-    def matcher(self, raw: object, line: int, where: str) -> Matcher:
-        if not isinstance(raw, _Map) or not raw:
-            raise self.fail(line, f"{where}: a matcher is a mapping like {{id: ...}} or {{text: [...]}}")
-        self.keys(raw, _MATCHER_KEYS, f"{where} matcher")
-        if set(raw) == {"package"}:
-            raise self.fail(line, f"{where}: a matcher needs a node criterion besides 'package'")
+    def matcher(self, node: Node, where: str) -> Matcher:
+        if not isinstance(node, MappingNode) or not node.value:
+            self.fail(node, f"{where}: a matcher is a mapping like {{id: ...}} or {{text: [...]}}")
+        f = self.fields(node, f"{where} matcher", _MATCHER_KEYS)
+        if set(f.items) == {"package"}:
+            self.fail(node, f"{where}: a matcher needs a node criterion besides 'package'")
         regex = None
-        if "text_matches" in raw:
-            pattern = raw["text_matches"]
-            if not isinstance(pattern, str) or not pattern:
-                raise self.fail(raw.key_lines["text_matches"], f"{where}: 'text_matches' must be a regex")
+        if "text_matches" in f:
+            pattern_node = f.get("text_matches")
+            pattern = self.text(pattern_node, f"{where}: 'text_matches'")
             try:
                 regex = re.compile(pattern)
-            except re.error as exc:
-                raise self.fail(raw.key_lines["text_matches"], f"{where}: bad regex {pattern!r}: {exc}") from None
+            except (re.error, OverflowError, RecursionError, ValueError) as exc:
+                self.fail(pattern_node, f"{where}: bad regex {pattern!r}: {one_line(str(exc))}")
         return Matcher(
-            ids=self.alternatives(raw, "id", where),
-            texts=self.alternatives(raw, "text", where),
-            text_matches=regex,
-            text_contains=self.text(raw, "text_contains", where),
-            cls=self.text(raw, "cls", where),
-            desc=self.text(raw, "desc", where),
-            package=self.package(raw, "package", where),
+            ids=self.alternatives(f, "id", where), texts=self.alternatives(f, "text", where), text_matches=regex,
+            text_contains=self.optional_text(f, "text_contains", where), cls=self.optional_text(f, "cls", where),
+            desc=self.optional_text(f, "desc", where), package=self.package(f, where),
         )
 
-    def alternatives(self, raw: _Map, key: str, where: str) -> tuple[str, ...] | None:
-        if key not in raw:
-            return None
-        value = raw[key]
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
-            raise self.fail(raw.key_lines[key], f"{where}: '{key}' must be text or a non-empty list of texts")
-        return tuple(dict.fromkeys(values))
+    def alternatives(self, f: Fields, key: str, where: str) -> tuple[str, ...] | None:
+        """Text or a non-empty list of texts (any one may match), without repeats."""
+        return tuple(dict.fromkeys(self.texts(f.get(key), f"{where}: '{key}'"))) if key in f else None

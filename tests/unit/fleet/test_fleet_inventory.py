@@ -109,10 +109,13 @@ def test_password_sources_read_env_and_file(tmp_path, monkeypatch):
     ("devices:\n  - {serial: a, label: x}\n  - {serial: b, label: x}\n", 3, "label 'x' is used twice"),
     ("devices:\n  - match: {}\n    label: x\n", 3, "a label names one phone"),
     ("devices:\n  - match: {colour: red}\n", 2, "unknown key 'colour' in match"),
-    ("parallel: 0\ndevices:\n  - match: {}\n", 1, "parallel must be more than 0"),
+    ("parallel: 0\ndevices:\n  - match: {}\n", 1, "parallel must be between 1 and 512, not 0"),
+    ("parallel: \"8\"\ndevices:\n  - match: {}\n", 1, "parallel must be a whole number, not the string '8'"),
+    ("parallel: 2.5\ndevices:\n  - match: {}\n", 1, "parallel must be a whole number, not the number 2.5"),
+    ("phone-timeout: '600'\ndevices:\n  - match: {}\n", 1, "phone-timeout must be a number of seconds, not the string"),
     ("phone-timeout: soon\ndevices:\n  - match: {}\n", 1, "phone-timeout must be a number"),
     ("devices:\n  - serial: a\n    skip: maybe\n", 3, "skip must be true or false"),
-    ("devices:\n  - match: {}\n    password: {env: A, file: b}\n", 3, "exactly one of env"),
+    ("devices:\n  - match: {}\n    password: {env: A, file: b}\n", 3, "password takes only one of env, file"),
     ("devices:\n  - match: {}\n    password: {env: 'not a name'}\n", 3, "not an environment variable name"),
     ("devices: []\n", 1, "needs at least one entry"),
     ("servers: [local]\n", 1, "needs 'devices:'"),
@@ -152,3 +155,12 @@ def test_normalize_server(given, expected):
 def test_normalize_server_refuses(bad):
     with pytest.raises(ValueError):
         normalize_server(bad)
+
+
+def test_merge_keys_reuse_an_entry_as_in_flows(tmp_path):
+    inv = parse_inventory("devices:\n"
+                          "  - &bench {serial: a, params: {synced_data: remove}, password: {env: BENCH}}\n"
+                          "  - <<: *bench\n"
+                          "    serial: b\n", tmp_path / "devices.yaml")
+    b = inv.entries[1]
+    assert (b.serial, b.params, b.password.env) == ("b", (("synced_data", "remove", 2),), "BENCH")

@@ -197,14 +197,18 @@ def test_package_only_signature_needs_the_package_on_screen(rules: Catalogue) ->
         ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all:\n          - texts: [A]\n",
          6, "unknown key 'texts' in a.all matcher"),
         ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all: [{text: A}]\n  a:\n    package: com.x.y\n",
-         6, "duplicate key 'a' (first on line 2)"),
+         6, "duplicate key 'a' in screens (first at line 2)"),
         ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all:\n          - text_matches: '(['\n",
          6, "bad regex '(['"),
         ("screens:\n  a:\n    package: com.x.y\n    popup: true\n    signatures:\n      - all: [{text: A}]\n",
          4, "popup 'a' needs 'dismiss'"),
         ("screens:\n  a:\n    signatures:\n      - variants: [miui14]\n", 4, "matches nothing"),
-        ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all:\n          - text: [On, Off]\n",
-         6, "'text' must be text or a non-empty list of texts"),
+        ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all:\n          - text: []\n",
+         6, "a.all: 'text' must not be an empty list"),
+        ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - all:\n          - text: [{On: Off}]\n",
+         6, "a.all: 'text' must be a string, not a mapping"),
+        ("screens:\n  a:\n    package: com.x.y\n    popup: 'yes'\n    signatures: [{package: com.x.y}]\n",
+         4, "a: 'popup' must be true or false, not the string 'yes'"),
         ("screens:\n  a:\n    package: com.x.y\n    signatures:\n      - variants: [MIUI 14]\n",
          5, "'variants' must list OS variants"),
         ("screens:\n  Bad-Name:\n    package: com.x.y\n    signatures: [{package: com.x.y}]\n", 2, "must be lower_snake_case"),
@@ -239,7 +243,7 @@ def test_missing_catalogue_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_errors_in_the_packaged_file_are_labelled_catalogue_yaml() -> None:
-    from miui_automator.screens.catalogue import _Parser
+    from miui_automator.screens.catalogue import parse_catalogue
 
     with pytest.raises(ConfigError, match=r"^catalogue.yaml:1: "):
-        _Parser("catalogue.yaml").parse("[]")
+        parse_catalogue("[]")
