@@ -5,13 +5,12 @@ secrets, regexes, shell commands (:mod:`~miui_automator.flow.shell_policy`), tas
 (loaded and parsed recursively, cycles refused) — so nothing is discovered mid-run on a half-reset phone.
 This module holds the entry points and the grammar of a flow as a whole (header, params, the step
 list and what every step shares); each step kind's own grammar is in
-:mod:`~miui_automator.flow.step_grammar` and the node reading in :mod:`~miui_automator.flow.yaml_plumbing`.
+:mod:`~miui_automator.flow.step_grammar` and the node reading in :mod:`~miui_automator.yaml_reader` (shared with the inventory and the catalogue).
 Only :class:`~miui_automator.errors.FlowSyntaxError` ever leaves for bad input.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -29,7 +28,7 @@ from miui_automator.flow.step_grammar import (
     BUILDERS, IDENTIFIER, MAX_NESTING, RULE_WORDS, SELECTOR_KEYS, canonical, is_path_ref,
 )
 from miui_automator.flow.tasks_api import TaskArg, declared_args
-from miui_automator.flow.yaml_plumbing import TAG, Fields, NodeReader, number, one_line, suggest
+from miui_automator.yaml_reader import TAG, Fields, YamlReader, one_line, read_text, suggest
 
 __all__ = ["FLOW_KEYS", "PARAM_KEYS", "SELECTOR_KEYS", "STEP_KINDS", "FlowParser", "FlowResolver", "Resolver", "is_path_ref", "load_flow", "parse_flow",
            "shell_refusal"]
@@ -109,17 +108,9 @@ class FlowResolver:
         return self.builtin_dir / f"{ref}.yaml"
 
     def read(self, path: Path) -> tuple[str, str]:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise LookupError(f"no flow file {path}") from None
-        except OSError as exc:
-            raise LookupError(f"cannot read flow file {path}: {exc.strerror or exc}") from None
-        try:
-            return data.decode("utf-8-sig"), str(path)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FlowSyntaxError(f"{path}:{line}: not UTF-8 text", path=str(path), line=line) from None
+        if not path.is_file():
+            raise LookupError(f"no flow file {path}")
+        return read_text(path, "the flow file", FlowSyntaxError), str(path)
 
     def __call__(self, ref: str) -> tuple[str, str]:
         return self.read(self.find(ref))
@@ -149,8 +140,11 @@ class _Loader:
         return flow
 
 
-class FlowParser(NodeReader):
+class FlowParser(YamlReader):
     """Parses one flow file; ``params`` and ``save-as`` variables are in scope for its templates."""
+
+    error = FlowSyntaxError
+    max_seconds = MAX_TIMEOUT
 
     def __init__(self, loader: _Loader, path: str) -> None:
         super().__init__(path)
@@ -160,14 +154,6 @@ class FlowParser(NodeReader):
         self.step_count = 0
 
     # flow-specific scalars
-
-    def seconds(self, node: Node, what: str) -> float:
-        value = number(node)
-        if value is None or not math.isfinite(value):
-            self.fail(node, f"{what} must be a number of seconds, not {self.kind_of(node)}")
-        if not 0 < value <= MAX_TIMEOUT:
-            self.fail(node, f"{what} must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {value:g}")
-        return float(value)
 
     def regex(self, node: Node, what: str) -> re.Pattern[str]:
         source = self.text(node, what)

@@ -25,7 +25,7 @@ from miui_automator.flow.model import (
 )
 from miui_automator.flow.selectors import MATCH_KEYS, MODIFIER_KEYS, Selector
 from miui_automator.flow.step_registry import KindTable
-from miui_automator.flow.yaml_plumbing import TAG, Fields, number, one_line, suggest
+from miui_automator.yaml_reader import TAG, Fields, number, one_line, suggest
 
 if TYPE_CHECKING:
     from miui_automator.flow.parser import FlowParser
