@@ -108,7 +108,7 @@ class FlowResolver:
         return self.builtin_dir / f"{ref}.yaml"
 
     def read(self, path: Path) -> tuple[str, str]:
-        if not path.is_file():
+        if not path.exists():
             raise LookupError(f"no flow file {path}")
         return read_text(path, "the flow file", FlowSyntaxError), str(path)
 

@@ -696,7 +696,7 @@ def test_load_errors_for_files(tmp_path: Path) -> None:
     bom = tmp_path / "bom.yaml"
     bom.write_bytes("\ufeffname: a\nsteps: [{press: back}]\n".encode())
     assert load_flow(bom, known_screens=SCREENS).name == "a"
-    with pytest.raises(FlowSyntaxError, match="cannot read flow file"):
+    with pytest.raises(FlowSyntaxError, match="cannot read the flow file"):
         load_flow(tmp_path, known_screens=SCREENS)
 
 
