@@ -5,6 +5,9 @@ real phones may be attached there). The port is chosen and exported as
 ``ANDROID_ADB_SERVER_PORT`` when pytest starts, before any test module imports adbutils,
 because ``adbutils.adb`` (the client uiautomator2 uses) reads the variable once at import.
 The server itself starts only when a test asks for ``adb_port``.
+
+Every test gets its own ``MIUI_AUTOMATOR_HOME`` (the per-user records, e.g. of verified backups),
+so no test reads or writes the developer's own.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(_ENV, None)
     else:
         os.environ[_ENV] = old
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIUI_AUTOMATOR_HOME", str(tmp_path_factory.mktemp("home")))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The listener that turns engine events into a run folder: screenshots (plain and annotated with
 the tap point or swipe path), saved hierarchies of failures, and ``events.jsonl`` records.
 
-It is the only part of running a flow that touches the filesystem (DESIGN principle 3).
+It is the only part of running a flow that touches the filesystem.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Callable, Mapping
 
 from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
+from ..flow.engine import BaseListener, Observation
 from ..report.events import EventWriter
 from ..vision.frames import annotate
-from .engine import BaseListener, Observation
 
 SCREENS = "screens"
 
