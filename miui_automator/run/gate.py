@@ -20,7 +20,7 @@ from ..backup import backup_root
 from ..backup.records import BackupRecord, find_verified
 from ..device.info import DeviceInfo
 from ..errors import UsageError
-from ..flow.model import Condition, Flow, Item, RetryStep, RunStep, ShellStep, WhenStep
+from ..flow.model import Condition, Flow, Item, RetryStep, RunStep, WhenStep
 
 BACKUP_FLOW = "backup"
 REJECTED_SHOWN = 3
@@ -72,11 +72,10 @@ def backs_up_itself(flow: Flow, params: Mapping[str, str], start_at: int = 1) ->
     """True when a ``backup`` sub-flow will run, for these params, among the top-level steps from ``start_at``.
 
     Only branches whose conditions are known before the run count: a ``when`` on one of the flow's params
-    (that no step overwrites with ``save-as``) compared with a fixed value. A backup behind any other
-    condition might not run, so it does not count.
+    (the parser refuses a ``save-as`` that would overwrite one) compared with a fixed value. A backup behind
+    any other condition might not run, so it does not count.
     """
-    saved = {item.save_as for item in flow.walk() if isinstance(item, ShellStep) and item.save_as}
-    known = {p.name: params[p.name] for p in flow.params if not p.secret and p.name in params and p.name not in saved}
+    known = {p.name: params[p.name] for p in flow.params if not p.secret and p.name in params}
     return _any(flow.steps[max(start_at, 1) - 1:], known)
 
 
