@@ -20,6 +20,8 @@ from .flows import SERVER_HELP
 
 HEADERS = ("serial", "model", "OS", "Android", "locale", "Mi account", "battery", "screen", "input gate")
 INDENT = "    "
+SEPARATOR = " · "
+UNCONSTRAINED = 10_000
 
 
 def cells(row: dict) -> tuple[str, ...]:
@@ -56,21 +58,31 @@ def table(rows: list[dict]) -> Table:
 
 
 def compact(rows: list[dict], width: int) -> str:
-    """For a narrow terminal: each phone's serial on a line of its own, its other values wrapped below it."""
+    """For a narrow terminal: each phone's serial on a line of its own, its other values below it, a value
+    never split across lines unless it alone is wider than the terminal."""
     out = []
     for r in rows:
         values = cells(r)
         out.append(values[0])
-        details = " · ".join(f"{name} {value}" for name, value in zip(HEADERS[1:], values[1:]) if value)
-        if r["state"] != "device":
-            details = f"state {r['state']}"
-        out.extend(textwrap.wrap(details, max(width, 20), initial_indent=INDENT, subsequent_indent=INDENT))
+        items = [f"state {r['state']}"] if r["state"] != "device" else \
+            [f"{name} {value}" for name, value in zip(HEADERS[1:], values[1:]) if value]
+        line = ""
+        for item in items:
+            if line and len(INDENT) + len(line) + len(SEPARATOR) + len(item) <= width:
+                line += SEPARATOR + item
+                continue
+            if line:
+                out.append(INDENT + line)
+            line = item
+        if line:
+            out.extend(textwrap.wrap(line, max(width, 20), initial_indent=INDENT, subsequent_indent=INDENT))
     return "\n".join(out)
 
 
 def fits(t: Table, width: int) -> bool:
-    console = Console(width=width, file=None)
-    return Measurement.get(console, console.options, t).maximum <= width
+    """The table at its natural width (measured unconstrained: rich would otherwise shrink it to fit) fits ``width``."""
+    console = Console(width=width)
+    return Measurement.get(console, console.options.update_width(UNCONSTRAINED), t).maximum <= width
 
 
 def render(rows: list[dict], width: int | None) -> str | Table:
