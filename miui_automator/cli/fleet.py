@@ -115,12 +115,14 @@ def _refuse_unattended(flow: Flow, yes: bool) -> Confirmer | None:
     return confirmer
 
 
-def _check_all(flow: Flow, plans: list[PhonePlan], no_backup_gate: bool) -> list[PhonePlan]:
-    """Preflight and the backup gate on every bound phone; the ones turned down are shown, and recorded later."""
+def _ready(plans: list[PhonePlan]) -> list[PhonePlan]:
+    """The checked phones that will run. Shown first: each phone turned down (recorded, never started) and the
+    backup that let each one through the gate."""
     for plan in plans:
-        check(flow, plan, no_backup_gate=no_backup_gate)
         if plan.problem and plan.info is not None:
             click.echo(f"{plan.name}: {plan.problem_status}: {plan.problem}", err=True)
+        elif plan.run_plan is not None and plan.run_plan.gate.backup is not None:
+            click.echo(f"{plan.name}: backup gate: {plan.run_plan.gate.describe()}", err=True)
     return [p for p in plans if not p.problem]
 
 
@@ -226,7 +228,9 @@ def run_cmd(flow_ref: str | None, everything: bool, resume: str | None, inventor
                         prompt=SecretPrompt(sys.stdin.isatty()))
     if not plans:
         raise no_phones_error(use, unreachable)
-    ready = _check_all(flow, plans, options.no_backup_gate)
+    for plan in plans:
+        check(flow, plan, no_backup_gate=options.no_backup_gate)
+    ready = _ready(plans)
     if ready:
         confirm_destructive(flow, _phones(ready), confirmer)
     ledger = _ledger(ledger_path, out_dir)
@@ -260,10 +264,7 @@ def _resume(flow_ref: str | None, run_ref: str, *, password_file: str | None, pa
     if not plans:
         click.echo(f"run {run.id}: every phone already passed; nothing to resume")
         return 0
-    for plan in plans:
-        if plan.problem and plan.info is not None:
-            click.echo(f"{plan.name}: {plan.problem_status}: {plan.problem}", err=True)
-    ready = [p for p in plans if not p.problem]
+    ready = _ready(plans)
     if ready:
         confirm_destructive(flow, _phones(ready, f" of run {run.id}"), confirmer)
     ledger.reopen_run(run.id)

@@ -229,7 +229,9 @@ devices:
     hardware = AndroidDevice(phones[0].serial).info().hardware_serial
     records.remember(verified_backup(tmp_path / "usb-disk", hardware))
     assert fleet("run", str(flow), "--inventory", str(inventory), "--out", str(out), "--yes") == 1
-    assert f"{phones[1].serial}: refused:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{phones[1].serial}: refused:" in err
+    assert f"{phones[0].serial}: backup gate: verified backup {(tmp_path / 'usb-disk').resolve()}" in err
     ledger = ledger_of(out)
     run = ledger.run()
     rows = {r.serial: r for r in ledger.phones(run.id)}
