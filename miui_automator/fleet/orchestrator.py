@@ -7,7 +7,7 @@ leaves a record :func:`plan_resume` turns into "start this phone at step k": the
 completed are skipped by the engine (``start_at``), never repeated.
 
 Each phone is planned like a single run (:mod:`miui_automator.run`): its params bound, then
-:func:`check` runs preflight and the backup gate on it before it is recorded, so a phone that is
+:func:`.plan.check` runs preflight and the backup gate on it before it is recorded, so a phone that is
 not ready or has no verified backup is recorded as such and never started; the fleet is confirmed
 once, for the phones that passed.
 """
