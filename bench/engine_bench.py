@@ -72,7 +72,7 @@ def main() -> None:
 
     from miui_automator.device.android import AndroidDevice
     from miui_automator.device.hierarchy import parse_hierarchy
-    from miui_automator.flow import runner
+    from miui_automator import run
     from miui_automator.flow.parser import parse_flow
     from miui_automator.screens.catalogue import default_catalogue
     from miui_automator.sim.phone import Phone
@@ -88,8 +88,8 @@ def main() -> None:
 
         def engine(verify: bool) -> float:
             t = time.perf_counter()
-            res = runner.run(flow, driver, info, params={}, secrets={}, run_dir=runner.new_run_dir(out, flow, dev.serial),
-                             verify=verify)
+            res = run.execute(run.RunPlan(flow, info), driver, run_dir=run.new_run_dir(out, flow, dev.serial),
+                              verify=verify)
             assert res.result.outcome == "passed", res.result.error
             return time.perf_counter() - t
 

@@ -44,6 +44,26 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+
+MAX_NAME_SUFFIX = 10_000
+
+
+def fresh_private_dir(parent: str | os.PathLike[str], name: str) -> Path:
+    """A new, empty, private folder ``parent/name`` — or ``name-2``, ``name-3`` … when that is taken.
+
+    Made with an exclusive ``mkdir``, so two runs or backups started in the same second never share one.
+    """
+    parent = private_dir(parent)
+    for n in range(1, MAX_NAME_SUFFIX + 1):
+        path = parent / (name if n == 1 else f"{name}-{n}")
+        try:
+            os.mkdir(path, DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(path, DIR_MODE)
+        return path
+    raise FileExistsError(17, f"{MAX_NAME_SUFFIX} folders named {name}-N exist already", str(parent / name))
+
 def open_private(path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = None,
                  newline: str | None = None) -> IO[Any]:
     """``open(path, mode)`` for writing (``w``, ``a``, ``x``, with ``b`` for bytes), the file 0600 from the start.

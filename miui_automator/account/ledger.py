@@ -6,10 +6,10 @@ so the tool keeps its own record: which account (masked), requested from which p
 serial), when, and the day Xiaomi said the deletion completes. ``account status`` reads it to say
 how many days are left to cancel.
 
-It lives in SQLite next to the fleet ledger (default ``runs/ledger.sqlite3``), in its own table,
-created when missing. WAL mode and a busy timeout let a fleet controller and these flows write
-the same file. Rows are written the moment the flow sees the result on the page: a run killed
-right after the request still leaves its record.
+It lives in the ledger file the fleet uses too (default ``runs/ledger.sqlite3``), in its own table;
+the file's schema and settings belong to :mod:`miui_automator.ledger_file`, whose WAL mode and busy
+timeout let a fleet controller and these flows write the same file. Rows are written the moment
+the flow sees the result on the page: a run killed right after the request still leaves its record.
 
 The ledger never holds a full account id, only the masked form (``12******90``); rows of one
 account are found again by that form, the most recent first.
@@ -18,7 +18,6 @@ account are found again by that form, the most recent first.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,25 +26,12 @@ from pathlib import Path
 from typing import Callable
 
 from ..device.info import mask_account
-from ..private_files import open_private, private_dir
+from ..ledger_file import connect
 
 ENV = "MIUI_AUTOMATOR_LEDGER"
 DEFAULT_PATH = Path("runs") / "ledger.sqlite3"
-BUSY_TIMEOUT_S = 10.0
 PENDING, CANCELLED, COMPLETED = "pending", "cancelled", "completed"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS account_deletions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    account TEXT NOT NULL,        -- masked account id: the full id is never stored
-    device TEXT NOT NULL,         -- hardware serial (ro.serialno) of the phone that made the last change
-    requested_at TEXT,            -- UTC time of the request; NULL when it was not recorded here
-    ends_on TEXT,                 -- UTC day the waiting period ends, as Xiaomi's page stated it
-    status TEXT NOT NULL CHECK (status IN ('pending', 'cancelled', 'completed')),
-    updated_at TEXT NOT NULL      -- UTC time of the last change
-);
-CREATE INDEX IF NOT EXISTS account_deletions_by_account ON account_deletions (account, status);
-"""
 
 
 def ledger_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -105,12 +91,7 @@ class DeletionLedger:
     def __init__(self, path: str | os.PathLike[str], *, now: Callable[[], datetime] = _utc_now) -> None:
         self.path = Path(path)
         self.now = now
-        private_dir(self.path.parent)
-        open_private(self.path, "ab").close()  # 0600 before sqlite opens it; its -wal/-shm files copy the mode
-        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(self.path)
 
     def __enter__(self) -> "DeletionLedger":
         return self

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from ..errors import StepFailed
-from ..private_files import open_private, private_dir
+from ..private_files import fresh_private_dir, open_private
 from .inventory import Inventory, RemoteFile
 
 STATE_FILE = "backup-state.json"
@@ -147,17 +147,7 @@ def resumable_folder(root: Path, hardware_serial: str) -> Path | None:
 
 
 def new_folder(root: Path, hardware_serial: str, when: float | None = None) -> Path:
-    base = root / device_folder(hardware_serial)
-    stamp = time.strftime(STAMP_FORMAT, time.localtime(when))
-    path = base / stamp
-    n = 1
-    while path.exists():
-        n += 1
-        path = base / f"{stamp}-{n}"
-    private_dir(base)
-    os.mkdir(path, 0o700)  # not exist_ok: two backups starting in the same second must not share a folder
-    os.chmod(path, 0o700)
-    return path
+    return fresh_private_dir(root / device_folder(hardware_serial), time.strftime(STAMP_FORMAT, time.localtime(when)))
 
 
 class BackupState:

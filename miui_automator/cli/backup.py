@@ -24,7 +24,7 @@ def backup() -> None:
 @click.argument("backup_dir", metavar="DIR", type=click.Path(path_type=Path))
 def verify_cmd(backup_dir: Path) -> None:
     """Re-hash every file of the backup in DIR and compare it with backup-manifest.json."""
-    result = verify_and_mark(backup_dir)
+    result = verify_and_mark(backup_dir, log=lambda level, message: click.echo(f"{level}: {message}", err=True))
     for problem in result.problems:
         click.echo(problem, err=True)
     if not result.ok:

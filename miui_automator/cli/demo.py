@@ -2,7 +2,9 @@
 
 It starts a private adb server on a free port (so a developer's own adb and phones are left
 alone), a simulated Xiaomi phone in-process, then runs ``backup`` and ``remove-mi-account``
-exactly as a user would on a real phone, and prints where the reports are.
+exactly as a user would on a real phone — the same plan (params, preflight, backup gate) as
+``run``, with ``--yes`` as the answer — and prints where the reports are. Its backups and their
+records stay in the output folder.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ..backup.records import HOME_ENV
 from ..sim.state import DEFAULT_PASSWORD
 from ..sim.variants import VARIANTS
 
@@ -29,12 +32,13 @@ def demo_cmd(variant: str, out_dir: Path) -> int:
     adb_port = free_port()
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(adb_port)
     os.environ["MIUI_AUTOMATOR_BACKUPS"] = str(out_dir / "backups")
+    os.environ[HOME_ENV] = str(out_dir)  # the backup records of a simulated phone do not belong in the user's own
     ensure_adb_server(adb_port, usb=False)  # private: it only ever sees the simulated phone
     import adbutils
 
     adbutils.adb = adbutils.AdbClient(port=adb_port)  # uiautomator2's global client: the private server
+    from .. import run
     from ..device.android import AndroidDevice
-    from ..flow import runner
     from ..sim.phone import Phone
 
     host = SimHost().start()
@@ -45,34 +49,31 @@ def demo_cmd(variant: str, out_dir: Path) -> int:
         info = driver.info()
         click.echo(f"simulated phone {dev.serial}: {info.market_name}, {info.os_label}, Mi account {info.mi_account}")
         codes = []
-        for name, params, secrets in (
-            ("backup", {}, {}),
-            ("remove-mi-account", {}, {"password": DEFAULT_PASSWORD}),
-        ):
-            flow = runner.load(name)
-            plain = {p.name: (p.default or "") for p in flow.params if not p.secret}
-            plain.update(params)
-            runner.check_backup_gate(flow, info, False, plain)
+        for name in ("backup", "remove-mi-account"):
+            flow = run.load(name)
+            plan = run.plan_run(flow, info, given={}, secret_source=_simulated_password, confirmer=run.ASSUME_YES)
+            if flow.destructive:
+                click.echo(f"{'':<18} backup gate: {plan.gate.describe()}")
             started = time.monotonic()
-            outcome = runner.run(flow, driver, info, params=plain, secrets=secrets,
-                                 run_dir=runner.new_run_dir(out_dir / "runs", flow, dev.serial),
-                                 on_step=_echo_step)
+            outcome = run.execute(plan, driver, run_dir=run.new_run_dir(out_dir / "runs", flow, dev.serial),
+                                  on_step=_echo_step)
             result = outcome.result
             click.echo(f"{name:<18} {result.outcome:<7} {time.monotonic() - started:5.1f} s   "
                        f"{outcome.reports.get('html')}" + (f"\n  {result.error}" if result.error else ""))
             codes.append(result.exit_code)
             if result.exit_code:
                 break
-            if name == "backup":
-                from ..backup import latest_verified_backup
-
-                click.echo(f"{'':<18} backup verified: {latest_verified_backup(out_dir / 'backups', info.hardware_serial)}")
             info = driver.info()
         click.echo(f"Mi account on the phone now: {info.mi_account or 'none'}")
         return max(codes)
     finally:
         host.stop()
         kill_adb_server(adb_port)
+
+
+def _simulated_password(name: str, env: str | None) -> str | None:
+    """The simulated phone's account password: the one secret the demo's flows ask for."""
+    return DEFAULT_PASSWORD if name == "password" else None
 
 
 def _echo_step(step_id: str, status: str, text: str) -> None:

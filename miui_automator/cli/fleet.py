@@ -18,18 +18,19 @@ from typing import Iterator
 import click
 
 from ..errors import UsageError
-from ..flow import runner
-from ..flow.model import Flow
-from ..flow.parser import is_path_ref
-from ..fleet import ledger as L
 from ..fleet.inventory import LOCAL, Inventory, load_inventory, normalize_server
-from ..fleet.plan import (PROBE_PARALLEL, SecretPrompt, bind, dedupe, list_attached, no_phones_error, plan_phones, probe_all,
-                          select, worth_probing)
+from ..fleet.ledger import PASSED, RUNNING, Ledger
+from ..fleet.orchestrator import DEFAULT_PARALLEL, DEFAULT_PHONE_TIMEOUT_S, Fleet, FleetOptions, new_fleet_run, plan_resume
+from ..fleet.plan import (PROBE_PARALLEL, PhonePlan, SecretPrompt, bind, check, dedupe, list_attached, no_phones_error,
+                          plan_phones, probe_all, select, worth_probing)
 from ..fleet.report import render_fleet, summarize
-from ..fleet.runner import DEFAULT_PARALLEL, DEFAULT_PHONE_TIMEOUT_S, Fleet, FleetOptions, new_fleet_run, plan_resume
 from ..fleet.view import FleetView, format_table, print_summary, summary_text
 from ..fleet.watch import Station
-from .flows import param_pairs
+from ..flow.model import Flow
+from ..flow.parser import is_path_ref
+from ..run import load
+from ..run.confirm import Confirmer, confirm_destructive, require_confirmer
+from .flows import cli_confirmer, param_pairs
 
 LEDGER_NAME = "ledger.sqlite3"
 
@@ -69,8 +70,8 @@ def fleet() -> None:
     """Run a flow on many phones at once (local and remote adb servers), with a ledger to resume."""
 
 
-def _ledger(ledger_path: Path | None, out_dir: Path) -> L.Ledger:
-    return L.Ledger(ledger_path or out_dir / LEDGER_NAME)
+def _ledger(ledger_path: Path | None, out_dir: Path) -> Ledger:
+    return Ledger(ledger_path or out_dir / LEDGER_NAME)
 
 
 def _servers(values: tuple[str, ...], inventory: Inventory | None) -> tuple[str, ...]:
@@ -102,23 +103,32 @@ def _settings(servers: tuple[str, ...], options: FleetOptions, password_file: st
             "inventory": str(inventory.resolve()) if inventory else None}
 
 
-def _refuse_unattended(flow: Flow, yes: bool) -> None:
-    """Checked before anything else: without a terminal to ask, a destructive flow needs --yes; and a
-    flow whose account the user must confirm by typing it (a deletion request) is one phone at a time."""
+def _refuse_unattended(flow: Flow, yes: bool) -> Confirmer | None:
+    """Checked before anything else: a flow whose account the user must confirm by typing it (a deletion
+    request) is one phone at a time; without a terminal to ask, a destructive flow needs --yes.
+    Returns how to ask for the fleet's one confirmation."""
     if flow.confirm:
         raise UsageError(f"flow {flow.name} needs its account confirmed phone by phone: run it with "
                          f"`miui-automator run {flow.name} -s SERIAL`, not as a fleet")
-    if flow.destructive and not yes and not sys.stdin.isatty():
-        raise UsageError(f"flow {flow.name} is destructive: pass --yes to run it unattended")
+    confirmer = cli_confirmer(yes)
+    require_confirmer(flow, confirmer)
+    return confirmer
 
 
-def _confirm(flow: Flow, yes: bool, what: str) -> None:
-    """Destructive flows need --yes, or a yes typed at a terminal — exactly like ``run``."""
-    if not flow.destructive or yes:
-        return
-    _refuse_unattended(flow, yes)
-    if not click.confirm(f"{flow.name} is destructive ({flow.description}). Run it on {what}?", default=False):
-        raise UsageError("not confirmed; nothing was done")
+def _ready(plans: list[PhonePlan]) -> list[PhonePlan]:
+    """The checked phones that will run. Shown first: each phone turned down (recorded, never started) and the
+    backup that let each one through the gate."""
+    for plan in plans:
+        if plan.problem and plan.info is not None:
+            click.echo(f"{plan.name}: {plan.problem_status}: {plan.problem}", err=True)
+        elif plan.run_plan is not None and plan.run_plan.gate.backup is not None:
+            click.echo(f"{plan.name}: backup gate: {plan.run_plan.gate.describe()}", err=True)
+    return [p for p in plans if not p.problem]
+
+
+def _phones(plans: list[PhonePlan], extra: str = "") -> str:
+    names = ", ".join(p.name for p in plans[:6]) + (", ..." if len(plans) > 6 else "")
+    return f"{len(plans)} phones ({names}){extra}"
 
 
 @contextmanager
@@ -201,10 +211,10 @@ def run_cmd(flow_ref: str | None, everything: bool, resume: str | None, inventor
         raise UsageError("choose the phones: --inventory devices.yaml, --all, or -s SERIAL (repeatable)")
     if everything and (inventory or names):
         raise UsageError("--all takes every attached phone: do not combine it with --inventory or -s")
-    flow = runner.load(flow_ref)
+    flow = load(flow_ref)
     inv = load_inventory(inventory) if inventory else None
     cli_params = param_pairs(param_values)
-    _refuse_unattended(flow, yes)
+    confirmer = _refuse_unattended(flow, yes)
     use = _servers(servers, inv)
     options = _options(parallel, phone_timeout, inv, no_backup_gate, no_verify)
     attached, unreachable = list_attached(use)
@@ -218,7 +228,11 @@ def run_cmd(flow_ref: str | None, everything: bool, resume: str | None, inventor
                         prompt=SecretPrompt(sys.stdin.isatty()))
     if not plans:
         raise no_phones_error(use, unreachable)
-    _confirm(flow, yes, f"{len(plans)} phones ({', '.join(p.name for p in plans[:6])}{', ...' if len(plans) > 6 else ''})")
+    for plan in plans:
+        check(flow, plan, no_backup_gate=options.no_backup_gate)
+    ready = _ready(plans)
+    if ready:
+        confirm_destructive(flow, _phones(ready), confirmer)
     ledger = _ledger(ledger_path, out_dir)
     settings = _settings(use, options, password_file, inventory)
     run_id = new_fleet_run(ledger, flow, _flow_ref(flow_ref), mode="run", out_base=out_dir, settings=settings)
@@ -234,28 +248,31 @@ def _resume(flow_ref: str | None, run_ref: str, *, password_file: str | None, pa
             no_verify: bool) -> int:
     ledger = _ledger(ledger_path, out_dir)
     run = ledger.run(run_ref)
-    if run.status == L.RUNNING and run.controller_alive:
+    if run.status == RUNNING and run.controller_alive:
         raise UsageError(f"run {run.id} is still going (controller {run.controller}); wait for it or stop it first")
     if flow_ref and _flow_ref(flow_ref) not in (run.flow_ref, run.flow):
         raise UsageError(f"run {run.id} ran flow {run.flow}, not {flow_ref}")
-    flow = runner.load(run.flow_ref)
+    flow = load(run.flow_ref)
     settings = run.settings
     options = FleetOptions(parallel=parallel or settings.get("parallel") or DEFAULT_PARALLEL,
                            phone_timeout_s=phone_timeout or settings.get("phone_timeout_s") or DEFAULT_PHONE_TIMEOUT_S,
                            no_backup_gate=no_backup_gate, verify=not no_verify)
-    _refuse_unattended(flow, yes)
+    confirmer = _refuse_unattended(flow, yes)
     plans = plan_resume(ledger, run, flow, parallel=options.parallel,
-                        password_file=password_file or settings.get("password_file"), prompt=SecretPrompt(sys.stdin.isatty()))
+                        password_file=password_file or settings.get("password_file"), prompt=SecretPrompt(sys.stdin.isatty()),
+                        no_backup_gate=no_backup_gate)
     if not plans:
         click.echo(f"run {run.id}: every phone already passed; nothing to resume")
         return 0
-    _confirm(flow, yes, f"{len(plans)} phones of run {run.id}")
+    ready = _ready(plans)
+    if ready:
+        confirm_destructive(flow, _phones(ready, f" of run {run.id}"), confirmer)
     ledger.reopen_run(run.id)
     view = FleetView()
     fleet_ = Fleet(flow, ledger, run.id, options, view)
     for row in ledger.phones(run.id):
-        if row.status == L.PASSED:
-            view.add(row.key, name=row.name, serial=row.serial, model=row.model, status=L.PASSED, note="in an earlier attempt")
+        if row.status == PASSED:
+            view.add(row.key, name=row.name, serial=row.serial, model=row.model, status=PASSED, note="in an earlier attempt")
     click.echo(f"fleet run {run.id}: resuming flow {flow.name} on {len(plans)} phone(s): "
                + ", ".join(f"{p.name} at step {p.start_at}" for p in plans if not p.problem))
 
@@ -273,11 +290,10 @@ def watch_cmd(flow_ref: str, max_devices: int | None, timeout_s: float | None, i
               parallel: int | None, phone_timeout: float | None, yes: bool, no_backup_gate: bool, out_dir: Path,
               ledger_path: Path | None, no_verify: bool) -> int:
     """Station mode: run FLOW on every phone as it is plugged in, until Ctrl-C (or --max-devices / --timeout)."""
-    flow = runner.load(flow_ref)
+    flow = load(flow_ref)
     inv = load_inventory(inventory) if inventory else None
     cli_params = param_pairs(param_values)
-    _refuse_unattended(flow, yes)
-    _confirm(flow, yes, "every phone plugged in from now on")
+    confirm_destructive(flow, "every phone plugged in from now on", _refuse_unattended(flow, yes))
     use = _servers(servers, inv)
     options = _options(parallel, phone_timeout, inv, no_backup_gate, no_verify)
     prompt = SecretPrompt(sys.stdin.isatty())
@@ -315,7 +331,7 @@ def status_cmd(run_ref: str | None, out_dir: Path, ledger_path: Path | None, as_
     path = ledger_path or out_dir / LEDGER_NAME
     if not path.exists():
         raise UsageError(f"{path}: no ledger here (run `miui-automator fleet run` first, or pass --ledger)")
-    ledger = L.Ledger(path)
+    ledger = Ledger(path)
     if list_runs:
         runs = ledger.runs()
         if as_json:

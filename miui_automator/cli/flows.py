@@ -1,5 +1,6 @@
-"""``miui-automator devices | inspect | flows | validate | run | report``: thin commands over the
-library core (device, flow.runner, report).
+"""``miui-automator inspect | flows | validate | run | report``: thin commands over the library core
+(device, run, report). ``run`` supplies only its UI to :mod:`miui_automator.run`: where secrets come
+from, how to ask for a yes, how progress shows.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import click
 
+from .. import run
 from ..errors import DeviceError, UsageError
-from ..flow import runner
+from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
+from ..run.preflight import PreflightFailed
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
 
@@ -33,46 +36,6 @@ def _driver(serial: str | None, server: str | None):
             raise UsageError(f"{len(devices)} phones attached ({', '.join(devices)}): choose one with -s SERIAL")
         serial = devices[0]
     return AndroidDevice(serial, server)
-
-
-@click.command("devices")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--server", default=None, help=SERVER_HELP)
-def devices_cmd(as_json: bool, server: str | None) -> None:
-    """Table of connected phones with model, OS, account and state."""
-    from ..device.android import AndroidDevice, adb_client
-
-    try:
-        entries = adb_client(server).list()
-    except Exception as err:  # noqa: BLE001
-        raise DeviceError(f"cannot reach the adb server: {err}") from None
-    rows = []
-    for entry in entries:
-        if entry.state != "device":
-            rows.append({"serial": entry.serial, "state": entry.state})
-            continue
-        info = AndroidDevice(entry.serial, server).info()
-        rows.append({"state": "device", **info.as_dict()})
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("no phones attached")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("serial", "model", "OS", "Android", "locale", "Mi account", "battery", "screen", "input gate")
-    for r in rows:
-        if r["state"] != "device":
-            table.add_row(r["serial"], f"[yellow]{r['state']}[/]", "", "", "", "", "", "", "")
-            continue
-        table.add_row(r["serial"], f"{r.get('market_name') or r.get('model')}", r.get("os_label") or "",
-                      str(r.get("android_version") or ""), r.get("locale") or "", r.get("mi_account") or "—",
-                      f"{r.get('battery_level')}%" if r.get("battery_level") is not None else "?",
-                      "locked" if r.get("locked") else ("on" if r.get("screen_on") else "off"),
-                      "on" if r.get("adb_input_enabled") else "[red]off[/]")
-    Console().print(table)
 
 
 @click.command("inspect")
@@ -108,8 +71,8 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) ->
 @click.command("flows")
 def flows_cmd() -> None:
     """List the built-in flows."""
-    for name in runner.builtin_flows():
-        flow = runner.load(name)
+    for name in run.builtin_flows():
+        flow = run.load(name)
         mark = " [destructive]" if flow.destructive else ""
         click.echo(f"{flow.name:<26} {flow.description}{mark}")
 
@@ -118,7 +81,7 @@ def flows_cmd() -> None:
 @click.argument("flow_ref", metavar="FLOW")
 def validate_cmd(flow_ref: str) -> None:
     """Parse a flow (built-in name or path) and report errors; runs nothing."""
-    flow = runner.load(flow_ref)
+    flow = run.load(flow_ref)
     steps = sum(1 for _ in flow.walk(subflows=True))
     click.echo(f"{flow.path}: ok — flow {flow.name}, {steps} steps, params: "
                f"{', '.join(p.name + (' (secret)' if p.secret else '') for p in flow.params) or 'none'}")
@@ -137,7 +100,7 @@ def param_pairs(values: tuple[str, ...]) -> dict[str, str]:
 def secret_source(password_file: str | None, interactive: bool):
     def source(name: str, env: str | None) -> str | None:
         if password_file:
-            return runner.read_secret_file(password_file)
+            return run.read_secret_file(password_file)
         if env and os.environ.get(env):
             return os.environ[env]
         if interactive:
@@ -145,6 +108,15 @@ def secret_source(password_file: str | None, interactive: bool):
         return None
 
     return source
+
+
+def cli_confirmer(yes: bool) -> Confirmer | None:
+    """``--yes`` answers for the user; at a terminal the question is asked; otherwise there is nobody to ask."""
+    if yes:
+        return ASSUME_YES
+    if not sys.stdin.isatty():
+        return None
+    return lambda question: click.confirm(question, default=False)
 
 
 @click.command("run")
@@ -164,21 +136,29 @@ def secret_source(password_file: str | None, interactive: bool):
 def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values: tuple[str, ...], password_file: str | None,
             dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path) -> int:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
-    flow = runner.load(flow_ref)
-    interactive = sys.stdin.isatty() and not dry_run
-    params, secrets = runner.bind_params(flow, param_pairs(param_values),
-                                         secret_source=secret_source(password_file, interactive))
+    flow = run.load(flow_ref)
+    given = param_pairs(param_values)
+    confirmer = cli_confirmer(yes)
+    if not dry_run:
+        require_confirmer(flow, confirmer)  # before any prompt for a password or any contact with the phone
+    source = secret_source(password_file, sys.stdin.isatty() and not dry_run)
     driver = _driver(serial, server)
     info = driver.info()
     click.echo(f"{driver.serial}: {info.market_name or info.model}, {info.os_label}, Android {info.android_version}", err=True)
-    issues = runner.preflight(info)
-    for issue in issues:
-        click.echo(f"preflight: {issue.problem} — {issue.fix}", err=True)
-    if issues:
-        raise DeviceError(f"{driver.serial}: preflight failed ({', '.join(i.check for i in issues)})", serial=driver.serial)
-    gate = runner.check_backup_gate(flow, info, no_backup_gate, params)
-    if gate is not None:
-        click.echo(f"backup gate: verified backup {gate}", err=True)
+    try:
+        if dry_run:
+            params, secrets = run.bind_params(flow, given, secret_source=source)
+            plan = run.prepare(flow, info, params, secrets, no_backup_gate=no_backup_gate)
+        else:
+            plan = run.plan_run(flow, info, given=given, secret_source=source, confirmer=confirmer,
+                                 no_backup_gate=no_backup_gate, account_confirmer=_account_confirmer(driver, confirm_account))
+    except PreflightFailed as err:
+        for issue in err.issues:
+            click.echo(f"preflight: {issue.problem} — {issue.fix}", err=True)
+        raise DeviceError(f"{driver.serial}: preflight failed ({', '.join(i.check for i in err.issues)})",
+                          serial=driver.serial) from None
+    if flow.destructive:
+        click.echo(f"backup gate: {plan.gate.describe()}", err=True)
     if dry_run:
         from ..screens.catalogue import default_catalogue
 
@@ -186,25 +166,25 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
         click.echo(f"dry run: flow {flow.name} resolved ({sum(1 for _ in flow.walk(subflows=True))} steps), "
                    f"preflight ok, current screen: {ident.name}. Nothing was tapped.")
         return 0
-    if flow.destructive and not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"flow {flow.name} is destructive: pass --yes to run it unattended")
-        if not click.confirm(f"{flow.name} is destructive ({flow.description}). Run it on {driver.serial}?", default=False):
-            raise UsageError("not confirmed; nothing was done")
-    if flow.confirm is not None:
-        from .account import confirm_flow_account
-
-        params[flow.confirm] = confirm_flow_account(flow, params, driver, confirm_account, interactive=sys.stdin.isatty())
-    run_dir = runner.new_run_dir(out_dir, flow, driver.serial)
+    run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
-    outcome = runner.run(flow, driver, info, params=params, secrets=secrets, run_dir=run_dir,
-                         on_step=progress.update, verify=not no_verify)
+    outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify)
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"
                + (f" — {result.error}" if result.error else ""))
     click.echo(f"report: {outcome.reports.get('html', run_dir / 'report.html')}")
     return result.exit_code
+
+
+def _account_confirmer(driver, given: str | None):
+    """The typed account confirmation of a flow with ``confirm:`` (account deletion), at the terminal or by --confirm-account."""
+    from .account import confirm_flow_account
+
+    def confirm(plan: run.RunPlan) -> str:
+        return confirm_flow_account(plan.flow, dict(plan.params), driver, given, interactive=sys.stdin.isatty())
+
+    return confirm
 
 
 class _Progress:

@@ -5,10 +5,9 @@ carry on: ``fleet status`` reads it while a run is going or after it died, and `
 --resume`` reads which top-level steps each phone completed and starts after them, so a
 destructive step that completed is never repeated.
 
-WAL mode lets readers (``fleet status`` in another terminal) read while the controller writes;
-every event is its own transaction (autocommit), so a killed controller loses at most the event
-it was writing. ``synchronous=NORMAL`` keeps that true for a killed process (the OS has the pages);
-only a power cut can lose the last events. One connection, shared by the phone threads under a lock.
+The file, its schema and its settings belong to :mod:`miui_automator.ledger_file` (the account
+deletions share it). Every event is its own transaction (autocommit), so a killed controller loses
+at most the event it was writing. One connection, shared by the phone threads under a lock.
 Nothing secret is stored: params are plain ones, the password only as where to read it.
 """
 
@@ -26,10 +25,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import UsageError
-from ..private_files import open_private, private_dir
+from ..ledger_file import connect
 
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 10_000
 # Phone statuses. A phone is "done" only when it passed; everything else is resumed.
 PENDING, RUNNING, PASSED = "pending", "running", "passed"
 FAILED, ERROR, TIMEOUT, MISSING, REFUSED, INTERRUPTED = "failed", "error", "timeout", "missing", "refused", "interrupted"
@@ -37,60 +34,6 @@ FINAL = (PASSED, FAILED, ERROR, TIMEOUT, MISSING, REFUSED, INTERRUPTED)
 # Step statuses.
 STEP_RUNNING, STEP_DONE, STEP_FAILED = "running", "done", "failed"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    mode TEXT NOT NULL,              -- run | watch
-    flow TEXT NOT NULL,              -- the flow's name
-    flow_ref TEXT NOT NULL,          -- what to load again on resume: built-in name or path
-    flow_digest TEXT NOT NULL,       -- top-level steps; resume refuses a flow that changed
-    top_steps INTEGER NOT NULL,
-    destructive INTEGER NOT NULL,
-    status TEXT NOT NULL,            -- running | passed | failed | interrupted
-    started TEXT NOT NULL,
-    ended TEXT,
-    controller TEXT NOT NULL,        -- host:pid, to tell a run going on from one whose controller died
-    out_dir TEXT NOT NULL,
-    settings TEXT NOT NULL           -- JSON: servers, parallel, phone timeout, password file
-);
-CREATE TABLE IF NOT EXISTS phones (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    key TEXT NOT NULL,               -- the phone's identity: ro.serialno, else server/serial
-    server TEXT NOT NULL,
-    serial TEXT NOT NULL,
-    hardware_serial TEXT NOT NULL DEFAULT '',
-    label TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',
-    variant TEXT NOT NULL DEFAULT '',
-    params TEXT NOT NULL DEFAULT '{}',   -- JSON, plain params only
-    password TEXT NOT NULL DEFAULT '{}', -- JSON: {"env": NAME} or {"file": PATH}, never a value
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    start_at INTEGER NOT NULL DEFAULT 1,
-    current_step TEXT NOT NULL DEFAULT '',
-    started TEXT,
-    ended TEXT,
-    duration_s REAL,
-    exit_code INTEGER,
-    error TEXT NOT NULL DEFAULT '',
-    run_dir TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (run_id, key)
-);
-CREATE TABLE IF NOT EXISTS steps (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    phone TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    step TEXT NOT NULL,              -- "3", or "5.2" for a nested step
-    top INTEGER NOT NULL,            -- the top-level step it belongs to
-    description TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    started TEXT NOT NULL,
-    ended TEXT,
-    error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS steps_by_phone ON steps(run_id, phone, attempt);
-"""
 
 
 def utc_now() -> str:
@@ -190,22 +133,8 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        private_dir(self.path.parent)
-        open_private(self.path, "ab").close()  # 0600 before sqlite opens it; its -wal/-shm files copy the mode
         self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                       timeout=BUSY_TIMEOUT_MS / 1000)
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise UsageError(f"{self.path}: ledger written by a newer miui-automator (schema {version})")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as err:
-            raise UsageError(f"{self.path}: not a usable ledger: {err}") from None
+        self._db = connect(self.path, threads=True)
 
     def close(self) -> None:
         with self._lock:

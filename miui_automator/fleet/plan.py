@@ -2,7 +2,9 @@
 it is, select them (inventory, ``--all`` or ``-s``), and bind each one's params and password.
 
 Everything here happens before the first tap, so a bad param or a missing password stops the
-whole command with exit 2 instead of failing phone after phone half-way through a reset.
+whole command with exit 2 instead of failing phone after phone half-way through a reset. Then
+:func:`check` runs each bound phone through preflight and the backup gate (:func:`miui_automator.run.prepare`,
+the same as a single run): a phone that fails either is recorded with why, and never started.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..device.info import DeviceInfo
 from ..errors import ConfigError, DeviceError, MiuiAutomatorError, UsageError
-from ..flow import runner
 from ..flow.model import Flow
+from ..run import RunPlan, bind_params, prepare, read_secret_file
+from ..run.gate import BackupGateRefused
+from ..run.preflight import PreflightFailed
 from .inventory import LOCAL, Entry, Inventory, PasswordSource, PhoneFacts, server_address
+from .ledger import ERROR, MISSING, REFUSED
 
 PROBE_TIMEOUT_S = 60.0
 """How long asking one phone what it is may take before it counts as not answering."""
@@ -75,6 +80,8 @@ class PhonePlan:
     start_at: int = 1
     problem: str = ""
     problem_status: str = ""
+    problem_code: int = DeviceError.exit_code
+    run_plan: RunPlan | None = None  # set by check(): preflight and the backup gate passed
 
     @property
     def name(self) -> str:
@@ -272,7 +279,7 @@ def bind(flow: Flow, *, inventory_params: Mapping[str, tuple[str, str]], cli_par
     given.update(cli_params)
 
     try:
-        return runner.bind_params(flow, given, secret_source=secret_reader(flow, password, password_file, prompt))
+        return bind_params(flow, given, secret_source=secret_reader(flow, password, password_file, prompt))
     except UsageError as err:
         if type(err) is UsageError:  # a ConfigError already names its file:line
             raise UsageError(f"{phone}: {err}") from None
@@ -293,7 +300,7 @@ def secret_reader(flow: Flow, password: PasswordSource | None, password_file: st
                                   f"is not set")
             return value
         if password_file:
-            return runner.read_secret_file(password_file)
+            return read_secret_file(password_file)
         if env and os.environ.get(env):
             return os.environ[env]
         return prompt(name) if prompt else None
@@ -309,7 +316,7 @@ def plan_phones(flow: Flow, selection: Selection, *, inventory: Inventory | None
         plan = PhonePlan(key=p.key, server=p.server, serial=p.serial, label=entry.label if entry else "",
                          device=p.device, info=p.info)
         if p.info is None:
-            plan.problem, plan.problem_status = p.problem, "error"
+            plan.problem, plan.problem_status = p.problem, ERROR
         else:
             source = inventory.password_for(entry) if inventory else None
             plan.params, plan.secrets = bind(flow, inventory_params=inventory.params_for(entry) if inventory else {},
@@ -319,8 +326,24 @@ def plan_phones(flow: Flow, selection: Selection, *, inventory: Inventory | None
         plans.append(plan)
     for name, server, why in selection.missing:
         plans.append(PhonePlan(key=f"{server or 'any'}/{name}", server=server, serial=name, problem=why,
-                               problem_status="missing"))
+                               problem_status=MISSING))
     return plans
+
+
+def check(flow: Flow, plan: PhonePlan, *, no_backup_gate: bool) -> PhonePlan:
+    """Preflight and the backup gate for one bound phone: ``plan.run_plan`` when both pass, else a problem
+    (status ``error`` for a phone not ready, ``refused`` for one without a verified backup). Bad params and
+    passwords were caught when binding; nothing here stops the other phones."""
+    if plan.problem or plan.info is None:
+        return plan
+    try:
+        plan.run_plan = prepare(flow, plan.info, plan.params, plan.secrets, no_backup_gate=no_backup_gate,
+                                start_at=plan.start_at)
+    except PreflightFailed as err:
+        plan.problem, plan.problem_status, plan.problem_code = str(err), ERROR, err.exit_code
+    except BackupGateRefused as err:
+        plan.problem, plan.problem_status, plan.problem_code = str(err), REFUSED, err.exit_code
+    return plan
 
 
 def no_phones_error(servers: Iterable[str], unreachable: Mapping[str, str]) -> DeviceError:

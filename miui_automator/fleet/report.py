@@ -20,12 +20,13 @@ import jinja2
 from .. import __version__
 from ..private_files import private_dir
 from ..report.render import printable, write_atomically
-from . import ledger as L
+from .ledger import (ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, STEP_DONE, STEP_FAILED,
+                     TIMEOUT, Ledger, PhoneRow, RunRow, StepRow)
 
 INDEX_HTML = "index.html"
 JUNIT_XML = "junit.xml"
 FLEET_JSON = "fleet.json"
-FAILURE_STATUSES = (L.FAILED,)  # JUnit <failure>; every other non-passed status is an <error>
+FAILURE_STATUSES = (FAILED,)  # JUnit <failure>; every other non-passed status is an <error>
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class PhoneSummary:
 
 @dataclass(frozen=True)
 class FleetSummary:
-    run: L.RunRow
+    run: RunRow
     phones: tuple[PhoneSummary, ...]
 
     @property
@@ -62,14 +63,14 @@ class FleetSummary:
 
     @property
     def all_passed(self) -> bool:
-        return bool(self.phones) and all(p.status == L.PASSED for p in self.phones)
+        return bool(self.phones) and all(p.status == PASSED for p in self.phones)
 
     @property
     def duration_s(self) -> float | None:
         return seconds_between(self.run.started, self.run.ended)
 
     def counts_text(self) -> str:
-        order = (L.PASSED, L.FAILED, L.ERROR, L.TIMEOUT, L.REFUSED, L.MISSING, L.INTERRUPTED, L.RUNNING, L.PENDING)
+        order = (PASSED, FAILED, ERROR, TIMEOUT, REFUSED, MISSING, INTERRUPTED, RUNNING, PENDING)
         counts = self.counts
         return ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s)) or "no phones"
 
@@ -89,13 +90,13 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
     return round((b - a).total_seconds(), 3)
 
 
-def summarize(ledger: L.Ledger, run_id: str | None = None) -> FleetSummary:
+def summarize(ledger: Ledger, run_id: str | None = None) -> FleetSummary:
     run = ledger.run(run_id)
     steps = ledger.steps(run.id)
     phones = []
     for p in ledger.phones(run.id):
         mine = [s for s in steps if s.phone == p.key]
-        done = {s.top for s in mine if s.status == L.STEP_DONE and s.step == str(s.top)}
+        done = {s.top for s in mine if s.status == STEP_DONE and s.step == str(s.top)}
         last = _telling_step(mine, p)
         report = f"{p.run_dir}/report.html" if p.run_dir and (Path(run.out_dir) / p.run_dir / "report.html").exists() else ""
         phones.append(PhoneSummary(
@@ -106,12 +107,12 @@ def summarize(ledger: L.Ledger, run_id: str | None = None) -> FleetSummary:
     return FleetSummary(run, tuple(phones))
 
 
-def _telling_step(steps: list[L.StepRow], phone: L.PhoneRow) -> L.StepRow | None:
+def _telling_step(steps: list[StepRow], phone: PhoneRow) -> StepRow | None:
     """The step that says most: for a phone that did not pass, the first one of its last attempt that failed (the
     innermost: a group fails after the step inside it); otherwise the last one started."""
     latest = [s for s in steps if s.attempt == phone.attempts]
-    failed = sorted((s for s in latest if s.status == L.STEP_FAILED), key=lambda s: (s.ended or "", -s.step.count(".")))
-    if failed and phone.status != L.PASSED:
+    failed = sorted((s for s in latest if s.status == STEP_FAILED), key=lambda s: (s.ended or "", -s.step.count(".")))
+    if failed and phone.status != PASSED:
         return failed[0]
     return steps[-1] if steps else None
 
@@ -151,7 +152,7 @@ def render_junit(summary: FleetSummary) -> bytes:
         for name, value in (("serial", p.serial), ("server", p.server), ("model", p.model), ("variant", p.variant),
                             ("report", p.report), ("steps", f"{p.steps_done}/{p.top_steps}")):
             ET.SubElement(props, "property", name=name, value=printable(value))
-        if p.status == L.PASSED:
+        if p.status == PASSED:
             continue
         message = printable(p.error or f"phone {p.status}")
         if p.status in FAILURE_STATUSES:

@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import IO, Sequence
 
-from . import ledger as L
+from .ledger import ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, TIMEOUT
 from .report import FleetSummary, duration_text
 
 REFRESH_PER_SECOND = 4
-STATUS_STYLE = {L.PASSED: "green", L.FAILED: "red", L.ERROR: "red", L.TIMEOUT: "red", L.REFUSED: "red",
-                L.MISSING: "yellow", L.INTERRUPTED: "magenta", L.RUNNING: "cyan", L.PENDING: "dim"}
+STATUS_STYLE = {PASSED: "green", FAILED: "red", ERROR: "red", TIMEOUT: "red", REFUSED: "red",
+                MISSING: "yellow", INTERRUPTED: "magenta", RUNNING: "cyan", PENDING: "dim"}
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Row:
     serial: str
     model: str = ""
     step: str = ""
-    status: str = L.PENDING
+    status: str = PENDING
     started: float | None = None
     ended: float | None = None
     error: str = ""
@@ -69,16 +69,16 @@ class FleetView:
             self._live = None
 
     # ------------------------------------------------------------------ events (any thread)
-    def add(self, key: str, *, name: str, serial: str, model: str = "", status: str = L.PENDING, note: str = "") -> None:
+    def add(self, key: str, *, name: str, serial: str, model: str = "", status: str = PENDING, note: str = "") -> None:
         with self._lock:
             self.rows[key] = Row(name=name, serial=serial, model=model, status=status, step=note)
-        if status != L.PENDING:
+        if status != PENDING:
             self._line(key, f"{status} {note}".strip())
 
     def phone_started(self, key: str, model: str = "", start_at: int = 1) -> None:
         with self._lock:
             row = self.rows[key]
-            row.status, row.started, row.ended, row.error = L.RUNNING, time.monotonic(), None, ""
+            row.status, row.started, row.ended, row.error = RUNNING, time.monotonic(), None, ""
             row.model = model or row.model
         self._line(key, "started" + (f" (resuming at step {start_at})" if start_at > 1 else ""))
 

@@ -17,9 +17,9 @@ from typing import Callable, Mapping
 from ..errors import MiuiAutomatorError
 from .inventory import Inventory
 from .ledger import ERROR
-from .plan import PhonePlan, list_attached, plan_phones, probe_one, select
+from .plan import PhonePlan, check, list_attached, plan_phones, probe_one, select
 from .pool import Ticket
-from .runner import Fleet
+from .orchestrator import Fleet
 
 POLL_INTERVAL_S = 0.5
 
@@ -87,12 +87,14 @@ class Station:
                 return
             selection.missing.clear()  # a station waits for phones; one not here yet is not missing
             try:
-                plan = plan_phones(self.fleet.flow, selection, inventory=self.inventory, cli_params=self.cli_params,
-                                   password_file=self.password_file, prompt=self.prompt)[0]
+                plan = check(self.fleet.flow, plan_phones(self.fleet.flow, selection, inventory=self.inventory,
+                                                          cli_params=self.cli_params, password_file=self.password_file,
+                                                          prompt=self.prompt)[0],
+                             no_backup_gate=self.fleet.options.no_backup_gate)
             except MiuiAutomatorError as err:
                 entry = selection.chosen[0][1]
                 plan = PhonePlan(key=probe.key, server=probe.server, serial=probe.serial, label=entry.label if entry else "",
-                                 info=probe.info, problem=str(err), problem_status=ERROR)
+                                 info=probe.info, problem=str(err), problem_status=ERROR, problem_code=err.exit_code)
             self.fleet.record(plan)
             if plan.problem or ticket.cancelled.is_set():
                 return

@@ -8,7 +8,7 @@ import pytest
 
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
-from miui_automator.flow import runner
+from miui_automator import run
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +37,10 @@ def test_inspect_saves_and_identifies(make_phone, tmp_path, capsys):
 def test_report_rerenders_from_events(make_phone, tmp_path, capsys):
     dev = make_phone("hyperos1-en")
     assert main(["run", "open-account-page", "-s", dev.serial, "--out", str(tmp_path)]) == 0
-    (run,) = list(tmp_path.iterdir())
-    (run / "report.html").unlink()
-    assert main(["report", str(run)]) == 0
-    html = (run / "report.html").read_text()
+    (run_dir,) = list(tmp_path.iterdir())
+    (run_dir / "report.html").unlink()
+    assert main(["report", str(run_dir)]) == 0
+    html = (run_dir / "report.html").read_text()
     assert "open-account-page" in html and "data:image/jpeg;base64," in html
 
 
@@ -49,7 +49,7 @@ def test_refused_input_mid_run_fails_with_the_fix(make_phone, sim_host, tmp_path
     driver = AndroidDevice(dev.serial)
     info = driver.info()  # preflight passes: the gate is on
     sim_host.call(lambda: dev.phone.state.props.__setitem__("persist.security.adbinput", "0"))
-    outcome = runner.run(runner.load("open-account-page"), driver, info, params={}, secrets={}, run_dir=tmp_path / "r")
+    outcome = run.execute(run.RunPlan(run.load("open-account-page"), info), driver, run_dir=tmp_path / "r")
     assert outcome.result.exit_code == 3
     assert "USB debugging (Security settings)" in outcome.result.error
 

@@ -11,7 +11,7 @@ import adbutils
 import pytest
 
 from miui_automator.cli.main import main
-from miui_automator.flow import runner
+from miui_automator import run
 from miui_automator.device.android import AndroidDevice
 from miui_automator.sim.faults import BUILTIN_FAULTS, parse_faults
 from miui_automator.sim.host import device_state, free_port, kill_adb_server
@@ -131,9 +131,9 @@ def test_faults_are_listed_by_sim_faults_and_start_help(capsys):
 
 def test_disconnect_on_a_named_screen_fails_the_run_with_exit_3(make_phone, tmp_path, wait_until, adb_port):
     dev = make_phone("miui12.5-en", faults=parse_faults("disconnect=screen:account"))
-    flow = runner.load("open-account-page")
+    flow = run.load("open-account-page")
     driver = AndroidDevice(dev.serial)
-    outcome = runner.run(flow, driver, driver.info(), params={}, secrets={}, run_dir=tmp_path / "run")
+    outcome = run.execute(run.RunPlan(flow, driver.info()), driver, run_dir=tmp_path / "run")
     assert outcome.result.exit_code == 3 and outcome.result.outcome == "error"
     assert wait_until(lambda: device_state(dev.serial, adb_port) != "device", 10)
     assert (tmp_path / "run" / "report.html").exists()

@@ -11,7 +11,7 @@ import pytest
 
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
-from miui_automator.flow import runner
+from miui_automator import run
 from miui_automator.screens.catalogue import default_catalogue
 from miui_automator.sim.faults import parse_faults
 
@@ -70,12 +70,12 @@ def _run(serial: str, text: str, tmp_path: Path, secrets=None, name="flow.yaml",
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     (tmp_path / "sub.yaml").write_text(SUB, encoding="utf-8")
-    flow = runner.load(str(path))
+    flow = run.load(str(path))
     driver = AndroidDevice(serial)
     info = driver.info()
     plain = {p.name: p.default or "" for p in flow.params if not p.secret}
     run_dir = tmp_path / "run"
-    outcome = runner.run(flow, driver, info, params=plain, secrets=secrets or {}, run_dir=run_dir, **kw)
+    outcome = run.execute(run.RunPlan(flow, info, plain, secrets or {}), driver, run_dir=run_dir, **kw)
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     return outcome, events
 
@@ -148,7 +148,7 @@ steps:
 @pytest.mark.parametrize("spec", ["popup=2", "update=2", "slow=0.6", "u2crash=15"])
 def test_faults_are_survived(make_phone, tmp_path, spec):
     dev = make_phone("miui12.5-en", faults=parse_faults(spec))
-    outcome, events = _run(dev.serial, (runner.BUILTIN_DIR / "open-account-page.yaml").read_text(), tmp_path)
+    outcome, events = _run(dev.serial, (run.BUILTIN_DIR / "open-account-page.yaml").read_text(), tmp_path)
     assert outcome.result.outcome == "passed", outcome.result.error
     if spec.startswith(("popup", "update")):
         assert any(e["type"] == "popup_dismissed" for e in events)

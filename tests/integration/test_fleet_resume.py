@@ -16,7 +16,7 @@ import adbutils
 import pytest
 
 from miui_automator.cli.main import main
-from miui_automator.fleet import ledger as L
+from miui_automator.fleet.ledger import Ledger
 from miui_automator.sim.faults import parse_faults
 from miui_automator.sim.host import adb_connect
 from miui_automator.sim.phone import Phone
@@ -76,7 +76,7 @@ def test_controller_killed_mid_run_resumes_without_repeating_a_done_step(make_ph
             proc.kill()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
 
-    ledger = L.Ledger(ledger_path)
+    ledger = Ledger(ledger_path)
     run = ledger.run()
     before = {p.key: p for p in ledger.phones(run.id)}
     done_before = done_steps(ledger_path)
@@ -134,7 +134,7 @@ def test_watch_runs_a_phone_plugged_in_after_it_started(sim_host, adb_port, tmp_
         sim_host.remove_phone(phone)
     assert proc.returncode == 0, stderr[-2000:]
     assert "fleet watch" in stdout and "1 passed" in stdout
-    ledger = L.Ledger(ledger_path)
+    ledger = Ledger(ledger_path)
     run = ledger.run()
     assert run.mode == "watch" and run.status == "passed"
     [row] = ledger.phones(run.id)
@@ -174,7 +174,7 @@ def test_sigterm_stops_the_station_and_records_the_running_phone_interrupted(mak
             proc.kill()
     assert proc.returncode == 130, stderr[-2000:]
     assert "interrupted" in stderr
-    ledger = L.Ledger(ledger_path)
+    ledger = Ledger(ledger_path)
     run = ledger.run()
     assert run.status == "interrupted"
     [row] = ledger.phones(run.id)

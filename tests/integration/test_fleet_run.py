@@ -15,8 +15,9 @@ import adbutils
 import pytest
 
 from miui_automator.cli.main import main
-from miui_automator.fleet import ledger as L
-from miui_automator.flow import runner
+from miui_automator.backup import records
+from miui_automator.device.android import AndroidDevice
+from miui_automator.fleet.ledger import Ledger
 from miui_automator.sim.faults import parse_faults
 from miui_automator.sim.host import adb_connect, ensure_adb_server, free_port, kill_adb_server, wait_for_state
 from miui_automator.sim.phone import Phone
@@ -30,8 +31,8 @@ def fleet(*args: str) -> int:
     return main(["fleet", *args])
 
 
-def ledger_of(out: Path) -> L.Ledger:
-    return L.Ledger(out / "ledger.sqlite3")
+def ledger_of(out: Path) -> Ledger:
+    return Ledger(out / "ledger.sqlite3")
 
 
 def serial_args(devices) -> list[str]:
@@ -194,7 +195,8 @@ steps:
 """
 
 
-def test_destructive_flow_needs_yes_and_passes_the_backup_gate(make_phone, tmp_path, monkeypatch, capsys):
+def test_destructive_flow_needs_yes_and_passes_the_backup_gate(make_phone, tmp_path, monkeypatch, capsys,
+                                                               verified_backup):
     phones = [make_phone("miui14-en"), make_phone("hyperos2-zh")]
     flow = tmp_path / "pretend-reset.yaml"
     flow.write_text(DESTRUCTIVE)
@@ -221,23 +223,21 @@ devices:
     assert f"{inventory}:4: flow pretend-reset needs the password, but $TEST_FLEET_LAB_PW is not set" in err
 
     monkeypatch.setenv("TEST_FLEET_LAB_PW", "from-env")
-    seen: list[tuple[str, bool, dict]] = []
-
-    def gate(flow, info, no_backup_gate, params=None):
-        seen.append((info.serial, no_backup_gate, dict(params or {})))
-        if info.serial == phones[1].serial:
-            from miui_automator.errors import UsageError
-
-            raise UsageError(f"{info.serial}: no verified backup of this phone")
-
-    monkeypatch.setattr(runner, "check_backup_gate", gate, raising=False)
+    # The real gate: phone 0 has a verified backup on an "external disk" (found through the backup records),
+    # phone 1 has none anywhere.
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
+    hardware = AndroidDevice(phones[0].serial).info().hardware_serial
+    records.remember(verified_backup(tmp_path / "usb-disk", hardware))
     assert fleet("run", str(flow), "--inventory", str(inventory), "--out", str(out), "--yes") == 1
+    err = capsys.readouterr().err
+    assert f"{phones[1].serial}: refused:" in err
+    assert f"{phones[0].serial}: backup gate: verified backup {(tmp_path / 'usb-disk').resolve()}" in err
     ledger = ledger_of(out)
     run = ledger.run()
     rows = {r.serial: r for r in ledger.phones(run.id)}
     assert rows[phones[0].serial].status == "passed"  # the param from the inventory reached the flow
     assert rows[phones[1].serial].status == "refused" and "no verified backup" in rows[phones[1].serial].error
-    assert sorted(seen) == sorted([(p.serial, False, {"who": "bench"}) for p in phones])
+    assert rows[phones[1].serial].exit_code == 2 and rows[phones[1].serial].attempts == 0  # never started
     assert rows[phones[0].serial].password == {"env": "TEST_FLEET_LAB_PW"}
     assert rows[phones[1].serial].password == {"file": str(tmp_path / "pw.txt")}
     everything = (ledger.path.read_bytes() + b"".join(p.read_bytes() for p in Path(run.out_dir).rglob("*") if p.is_file()))

@@ -149,6 +149,22 @@ def test_backup_then_gated_sign_out(variant, make_phone, sim_host, tmp_path, mon
     assert sim_host.call(lambda: dev.phone.state.has_xiaomi_account()) is False
 
 
+def test_a_backup_on_an_external_disk_satisfies_the_gate(make_phone, sim_host, tmp_path, monkeypatch, capsys):
+    """``--param backup_dir=`` anywhere (an external disk): the backup is recorded, and the gate finds it there."""
+    dev = make_phone("hyperos1-en", password=PASSWORD, media_files=4, media_bytes=256 * 1024)
+    monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))  # ./backups stays empty
+    monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", PASSWORD)
+    usb = tmp_path / "media" / "usb" / "backups"
+    assert main(["run", "backup", "-s", dev.serial, "--param", f"backup_dir={usb}", "--param", "miui_backup=false",
+                 "--out", str(tmp_path / "b")]) == 0
+    (manifest,) = usb.glob("*/*/backup-manifest.json")
+    assert not (tmp_path / "backups").exists()
+    capsys.readouterr()
+    assert main(["run", "remove-mi-account", "-s", dev.serial, "--yes", "--out", str(tmp_path / "r")]) == 0
+    assert f"backup gate: verified backup {manifest.parent.resolve()} (recorded " in capsys.readouterr().err
+    assert sim_host.call(lambda: dev.phone.state.has_xiaomi_account()) is False
+
+
 @pytest.mark.parametrize("spec", ["popup=2", "update=3", "slow=0.4", "u2crash=20"])
 def test_flows_survive_faults(spec, make_phone, sim_host, tmp_path, monkeypatch):
     dev = make_phone("miui14-en", password=PASSWORD, media_files=8, media_bytes=1024 * 1024,
@@ -177,3 +193,6 @@ def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "backup             passed" in out and "remove-mi-account  passed" in out and "now: none" in out
     assert len(list((tmp_path / "demo" / "runs").glob("*/report.html"))) == 2
+    (backup,) = (tmp_path / "demo" / "backups").glob("*/*/backup-manifest.json")
+    assert f"backup gate: verified backup {backup.parent.resolve()}" in out  # the demo is gated like any run
+    assert (tmp_path / "demo" / "backups.jsonl").exists()  # its records stay in its folder

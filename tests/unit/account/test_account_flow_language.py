@@ -14,7 +14,7 @@ from miui_automator.device.driver import ShellOutput
 from miui_automator.device.hierarchy import parse_hierarchy
 from miui_automator.errors import FlowSyntaxError, StepFailed
 from miui_automator.flow import model as m
-from miui_automator.flow import runner
+from miui_automator import run
 from miui_automator.flow.engine import Engine
 from miui_automator.flow.parser import parse_flow
 from miui_automator.flow.waits import FakeClock
@@ -93,13 +93,13 @@ def test_a_flow_running_a_confirmed_flow_must_confirm_too() -> None:
 
 
 def test_builtin_deletion_flows_load_with_their_safety_marks() -> None:
-    request = runner.load("request-account-deletion")
+    request = run.load("request-account-deletion")
     assert request.destructive and request.confirm == "account"
     assert request.param("password").secret and request.param("account").default == ""
     for name in ("cancel-account-deletion", "verify-account-deleted"):
-        flow = runner.load(name)
+        flow = run.load(name)
         assert not flow.destructive and flow.confirm is None and flow.param("account").required
-    for flow in (request, runner.load("cancel-account-deletion"), runner.load("verify-account-deleted")):
+    for flow in (request, run.load("cancel-account-deletion"), run.load("verify-account-deleted")):
         opens = [s for s in flow.walk() if isinstance(s, m.OpenStep)]
         assert [s.data for s in opens] == [URL]
         (drive,) = [s for s in flow.walk() if isinstance(s, m.DriveStep)]

@@ -72,7 +72,7 @@ def test_event_log_screens_and_ledgers_are_private(tmp_path, loose_umask):
     with DeletionLedger(tmp_path / "state2" / "ledger.sqlite3"):
         pass
     image = Image.new("RGB", (4, 4))
-    from miui_automator.flow.artifacts import SCREENS, ArtifactListener
+    from miui_automator.run.artifacts import SCREENS, ArtifactListener
     listener = ArtifactListener(run, writer)
 
     class Obs:

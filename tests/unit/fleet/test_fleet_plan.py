@@ -8,7 +8,7 @@ from miui_automator.device.info import DeviceInfo
 from miui_automator.errors import ConfigError, UsageError
 from miui_automator.fleet.inventory import LOCAL, parse_inventory
 from miui_automator.fleet.plan import Probe, bind, dedupe, flow_digest, phone_key, plan_phones, select
-from miui_automator.flow import runner
+from miui_automator import run
 
 FLOW = """
 name: needs-things
@@ -37,7 +37,7 @@ devices:
 def flow(tmp_path):
     path = tmp_path / "needs-things.yaml"
     path.write_text(FLOW)
-    return runner.load(str(path))
+    return run.load(str(path))
 
 
 @pytest.fixture
@@ -144,8 +144,8 @@ def test_plan_phones_keeps_problems_as_plans_and_never_stores_the_password_value
 def test_flow_digest_changes_when_top_level_steps_change(flow, tmp_path):
     path = tmp_path / "other.yaml"
     path.write_text(FLOW.replace("ro.build.version.release", "ro.build.version.sdk"))
-    assert flow_digest(flow) == flow_digest(runner.load(str(tmp_path / "needs-things.yaml")))
-    assert flow_digest(flow) != flow_digest(runner.load(str(path)))
+    assert flow_digest(flow) == flow_digest(run.load(str(tmp_path / "needs-things.yaml")))
+    assert flow_digest(flow) != flow_digest(run.load(str(path)))
 
 
 def test_only_the_named_phones_are_probed_when_their_adb_serials_say_which(inventory):

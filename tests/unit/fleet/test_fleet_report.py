@@ -7,13 +7,13 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from miui_automator.fleet import ledger as L
+from miui_automator.fleet.ledger import FAILED, STEP_DONE, STEP_FAILED, Ledger
 from miui_automator.fleet.report import render_fleet, summarize
 from miui_automator.fleet.view import FleetView, format_table, summary_text
 
 
-def fill(tmp_path: Path) -> tuple[L.Ledger, str]:
-    ledger = L.Ledger(tmp_path / "ledger.sqlite3")
+def fill(tmp_path: Path) -> tuple[Ledger, str]:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
     run_id = ledger.new_run(mode="run", flow="demo", flow_ref="demo", flow_digest="d", top_steps=3, destructive=True,
                             out_base=str(tmp_path), settings={})
     out = Path(ledger.run(run_id).out_dir)
@@ -29,14 +29,14 @@ def fill(tmp_path: Path) -> tuple[L.Ledger, str]:
         (out / "phones" / key / "report.html").write_text("<html></html>")
         for step in ("1", "2", "2.1"):
             ledger.step_started(run_id, key, attempt, step, f"step {step}")
-            ledger.step_ended(run_id, key, attempt, step, L.STEP_DONE)
+            ledger.step_ended(run_id, key, attempt, step, STEP_DONE)
         if status == "failed":  # a group fails after the step inside it
             ledger.step_started(run_id, key, attempt, "3", "group")
             ledger.step_started(run_id, key, attempt, "3.1", "tap OK")
-            ledger.step_ended(run_id, key, attempt, "3.1", L.STEP_FAILED, error)
-            ledger.step_ended(run_id, key, attempt, "3", L.STEP_FAILED, error)
+            ledger.step_ended(run_id, key, attempt, "3.1", STEP_FAILED, error)
+            ledger.step_ended(run_id, key, attempt, "3", STEP_FAILED, error)
         ledger.phone_finished(run_id, key, status, exit_code=code, error=error, duration_s=2.5)
-    ledger.end_run(run_id, L.FAILED)
+    ledger.end_run(run_id, FAILED)
     return ledger, run_id
 
 

@@ -1,4 +1,4 @@
-"""``start_at`` in the engine and the runner: a resumed phone skips the top-level steps it completed before,
+"""``start_at`` in the engine and in executing a run plan: a resumed phone skips the top-level steps it completed before,
 never running them again, and says so in its record."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from miui_automator.device.driver import ShellOutput
 from miui_automator.device.info import DeviceInfo
-from miui_automator.flow import runner
+from miui_automator import run
 from miui_automator.flow.engine import BaseListener, Engine
 from miui_automator.screens.catalogue import default_catalogue
 
@@ -54,7 +54,7 @@ class Steps(BaseListener):
 def flow(tmp_path):
     path = tmp_path / "four-shells.yaml"
     path.write_text(FLOW)
-    return runner.load(str(path))
+    return run.load(str(path))
 
 
 @pytest.mark.parametrize("start_at, started, commands", [
@@ -76,11 +76,11 @@ def test_engine_refuses_a_start_before_the_first_step(flow):
         Engine(ShellOnlyDriver(), default_catalogue()).run(flow, {}, {}, start_at=0)
 
 
-def test_runner_records_the_skipped_steps_in_the_run_folder(flow, tmp_path):
+def test_execute_records_the_skipped_steps_in_the_run_folder(flow, tmp_path):
     driver = ShellOnlyDriver()
     seen: list[tuple[str, str]] = []
-    outcome = runner.run(flow, driver, DeviceInfo(serial="fake-1"), params={}, secrets={}, run_dir=tmp_path / "run",
-                         on_step=lambda step, status, text: seen.append((step, status)), start_at=4)
+    outcome = run.execute(run.RunPlan(flow, DeviceInfo(serial="fake-1")), driver, run_dir=tmp_path / "run",
+                          on_step=lambda step, status, text: seen.append((step, status)), start_at=4)
     assert outcome.result.outcome == "passed"
     assert driver.commands == ["getprop ro.serialno"]
     assert seen == [("4", "running"), ("4", "done")]

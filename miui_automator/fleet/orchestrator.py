@@ -1,10 +1,15 @@
-"""One flow on many phones at once, each phone's failure its own.
+"""The fleet orchestrator: one flow on many phones at once, each phone's failure its own.
 
 Every phone runs in its own thread with its own :class:`~miui_automator.device.android.AndroidDevice`
 (adbutils and uiautomator2 objects are per device), at most ``parallel`` at a time, each bounded by the
 phone timeout (:mod:`.pool`). Every step is written to the ledger as it happens, so a killed controller
 leaves a record :func:`plan_resume` turns into "start this phone at step k": the top-level steps that
 completed are skipped by the engine (``start_at``), never repeated.
+
+Each phone is planned like a single run (:mod:`miui_automator.run`): its params bound, then
+:func:`.plan.check` runs preflight and the backup gate on it before it is recorded, so a phone that is
+not ready or has no verified backup is recorded as such and never started; the fleet is confirmed
+once, for the phones that passed.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DeviceError, MiuiAutomatorError, UsageError
-from ..flow import runner
 from ..flow.model import Flow
-from . import ledger as L
+from ..run import bind_params, execute, new_run_dir
 from .inventory import PasswordSource, server_address
-from .plan import PROBE_PARALLEL, PhonePlan, Probe, flow_digest, list_attached, probe_all, secret_reader
+from .ledger import (ERROR, FAILED, INTERRUPTED, MISSING, PASSED, STEP_DONE, STEP_FAILED, TIMEOUT, Ledger, PhoneRow,
+                     RunRow)
+from .plan import PROBE_PARALLEL, PhonePlan, Probe, check, flow_digest, list_attached, probe_all, secret_reader
 from .pool import PhonePool, Ticket
 from .report import FleetSummary, render_fleet, summarize
 from .view import FleetView
@@ -32,7 +38,7 @@ DEFAULT_PHONE_TIMEOUT_S = 1800.0
 WIND_DOWN_S = 10.0
 """After an interrupt: how long to let cancelled phones write their reports before exiting."""
 PHONES_DIR = "phones"
-OUTCOME_STATUS = {"passed": L.PASSED, "failed": L.FAILED, "error": L.ERROR, "interrupted": L.INTERRUPTED}
+OUTCOME_STATUS = {"passed": PASSED, "failed": FAILED, "error": ERROR, "interrupted": INTERRUPTED}
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class GuardedDriver:
 class Fleet:
     """One fleet run (or watch session) in the ledger: phones are added, run in the pool, and reported."""
 
-    def __init__(self, flow: Flow, ledger: L.Ledger, run_id: str, options: FleetOptions, view: FleetView) -> None:
+    def __init__(self, flow: Flow, ledger: Ledger, run_id: str, options: FleetOptions, view: FleetView) -> None:
         self.flow = flow
         self.ledger = ledger
         self.run_id = run_id
@@ -100,14 +106,17 @@ class Fleet:
         with self._lock:
             self._recorded += 1
         if plan.problem:
-            status = plan.problem_status or L.ERROR
-            self.ledger.phone_finished(self.run_id, plan.key, status, exit_code=DeviceError.exit_code, error=plan.problem)
+            status = plan.problem_status or ERROR
+            self.ledger.phone_finished(self.run_id, plan.key, status, exit_code=plan.problem_code, error=plan.problem)
             self.view.phone_ended(plan.key, status, plan.problem)
 
     def start(self, plan: PhonePlan) -> None:
-        """Queue a recorded phone in the pool (a phone with a problem is not run)."""
-        if not plan.problem:
-            self.pool.submit(plan.key, lambda ticket: self.run_phone(plan, ticket))
+        """Queue a recorded phone in the pool (a phone with a problem is not run; one never checked is a bug)."""
+        if plan.problem:
+            return
+        if plan.run_plan is None:
+            raise ValueError(f"{plan.name}: not checked (preflight, backup gate): call fleet.plan.check first")
+        self.pool.submit(plan.key, lambda ticket: self.run_phone(plan, ticket))
 
     # ------------------------------------------------------------------ running
     def render(self) -> FleetSummary:
@@ -125,7 +134,7 @@ class Fleet:
         with self._lock:
             self._plans[ticket] = plan  # for the timeout handler
         started = time.monotonic()
-        run_dir = runner.new_run_dir(self.phones_dir, self.flow, _safe_name(plan))
+        run_dir = new_run_dir(self.phones_dir, self.flow, _safe_name(plan))
         attempt = self.ledger.phone_started(self.run_id, plan.key, start_at=plan.start_at,
                                             run_dir=os.path.relpath(run_dir, self.out_dir), server=plan.server,
                                             serial=plan.serial)
@@ -143,7 +152,7 @@ class Fleet:
                 self.ledger.step_started(self.run_id, plan.key, attempt, step_id, text)
             else:
                 self.ledger.step_ended(self.run_id, plan.key, attempt, step_id,
-                                       L.STEP_DONE if status == "done" else L.STEP_FAILED, text if status != "done" else "")
+                                       STEP_DONE if status == "done" else STEP_FAILED, text if status != "done" else "")
             if not ticket.cancelled.is_set():
                 self.view.step(plan.key, step_id, status, text)
 
@@ -152,24 +161,14 @@ class Fleet:
                 from ..device.android import AndroidDevice
 
                 plan.device = AndroidDevice(plan.serial, server_address(plan.server))
-            info = plan.info or plan.device.info()
-            gate = getattr(runner, "check_backup_gate", None)  # decides itself whether the flow needs a backup
-            if gate is not None:
-                try:
-                    gate(self.flow, info, self.options.no_backup_gate, plan.params)
-                except MiuiAutomatorError as err:
-                    return L.REFUSED, err.exit_code, str(err)
-            issues = runner.preflight(info)
-            if issues:
-                return L.ERROR, DeviceError.exit_code, "preflight failed: " + "; ".join(f"{i.problem} ({i.fix})" for i in issues)
-            outcome = runner.run(self.flow, GuardedDriver(plan.device, ticket), info, params=plan.params, secrets=plan.secrets,
-                                 run_dir=run_dir, on_step=on_step, verify=self.options.verify, start_at=plan.start_at)
+            outcome = execute(plan.run_plan, GuardedDriver(plan.device, ticket), run_dir=run_dir, on_step=on_step,
+                              verify=self.options.verify, start_at=plan.start_at)
         except MiuiAutomatorError as err:
-            return L.ERROR, err.exit_code, str(err)
+            return ERROR, err.exit_code, str(err)
         except Exception as err:  # noqa: BLE001 - whatever went wrong is this phone's alone
-            return L.ERROR, DeviceError.exit_code, f"{type(err).__name__}: {err}"
+            return ERROR, DeviceError.exit_code, f"{type(err).__name__}: {err}"
         result = outcome.result
-        return OUTCOME_STATUS.get(result.outcome, L.ERROR), result.exit_code, result.error
+        return OUTCOME_STATUS.get(result.outcome, ERROR), result.exit_code, result.error
 
     def _timed_out(self, ticket: Ticket) -> None:
         with self._lock:
@@ -177,9 +176,9 @@ class Fleet:
         if plan is None:
             return
         took = time.monotonic() - ticket.started_at if ticket.started_at is not None else None
-        self.ledger.phone_finished(self.run_id, plan.key, L.TIMEOUT, exit_code=DeviceError.exit_code, error=ticket.reason,
+        self.ledger.phone_finished(self.run_id, plan.key, TIMEOUT, exit_code=DeviceError.exit_code, error=ticket.reason,
                                    duration_s=round(took, 3) if took is not None else None)
-        self.view.phone_ended(plan.key, L.TIMEOUT, ticket.reason)
+        self.view.phone_ended(plan.key, TIMEOUT, ticket.reason)
 
     def interrupt(self) -> None:
         """Ctrl-C or SIGTERM: stop every phone at its next command, record them interrupted, let reports finish."""
@@ -189,15 +188,15 @@ class Fleet:
             with self._lock:
                 plan = self._plans.get(ticket)
             if plan is not None and ticket.claim():
-                self.ledger.phone_finished(self.run_id, plan.key, L.INTERRUPTED, exit_code=130, error="interrupted")
-                self.view.phone_ended(plan.key, L.INTERRUPTED, "interrupted")
+                self.ledger.phone_finished(self.run_id, plan.key, INTERRUPTED, exit_code=130, error="interrupted")
+                self.view.phone_ended(plan.key, INTERRUPTED, "interrupted")
         self.pool.join(WIND_DOWN_S)
 
     def finish(self) -> FleetSummary:
         """Close the run in the ledger and render the fleet report from it."""
         phones = self.ledger.phones(self.run_id)
-        status = L.INTERRUPTED if self.interrupted else \
-            (L.PASSED if phones and all(p.status == L.PASSED for p in phones) else L.FAILED)
+        status = INTERRUPTED if self.interrupted else \
+            (PASSED if phones and all(p.status == PASSED for p in phones) else FAILED)
         self.ledger.end_run(self.run_id, status)
         return self.render()
 
@@ -207,7 +206,7 @@ def _safe_name(plan: PhonePlan) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
-def new_fleet_run(ledger: L.Ledger, flow: Flow, flow_ref: str, *, mode: str, out_base: Path,
+def new_fleet_run(ledger: Ledger, flow: Flow, flow_ref: str, *, mode: str, out_base: Path,
                   settings: dict[str, Any]) -> str:
     return ledger.new_run(mode=mode, flow=flow.name, flow_ref=flow_ref, flow_digest=flow_digest(flow),
                           top_steps=len(flow.steps), destructive=flow.destructive, out_base=str(Path(out_base).resolve()),
@@ -215,16 +214,16 @@ def new_fleet_run(ledger: L.Ledger, flow: Flow, flow_ref: str, *, mode: str, out
 
 
 # ---------------------------------------------------------------------- resume
-def plan_resume(ledger: L.Ledger, run: L.RunRow, flow: Flow, *, parallel: int, password_file: str | None,
-                prompt: Callable[[str], str | None] | None) -> list[PhonePlan]:
+def plan_resume(ledger: Ledger, run: RunRow, flow: Flow, *, parallel: int, password_file: str | None,
+                prompt: Callable[[str], str | None] | None, no_backup_gate: bool = False) -> list[PhonePlan]:
     """The phones of ``run`` that did not pass, found again on the adb servers, each starting after its last
-    completed top-level step."""
+    completed top-level step, and checked again (preflight, backup gate) like a new run."""
     if run.mode != "run":
         raise UsageError(f"run {run.id} is a watch session: start `fleet watch` again instead of resuming it")
     if flow_digest(flow) != run.flow_digest:
         raise UsageError(f"flow {flow.name} changed since run {run.id} started: resuming could skip or repeat steps; "
                          f"start a new run instead")
-    todo = [p for p in ledger.phones(run.id) if p.status != L.PASSED]
+    todo = [p for p in ledger.phones(run.id) if p.status != PASSED]
     if not todo:
         return []
     servers = list(dict.fromkeys([*run.settings.get("servers", []), *(p.server for p in todo if p.server)]))
@@ -237,17 +236,18 @@ def plan_resume(ledger: L.Ledger, run: L.RunRow, flow: Flow, *, parallel: int, p
         if probe is None:
             plans.append(PhonePlan(key=row.key, server=row.server, serial=row.serial, label=row.label,
                                    params=row.params, password=row.password, problem="not attached (resume it again later)",
-                                   problem_status=L.MISSING))
+                                   problem_status=MISSING))
             continue
         source = PasswordSource.from_dict(row.password, origin=f"ledger run {run.id}")
-        params, secrets = runner.bind_params(flow, row.params, secret_source=secret_reader(flow, source, password_file, prompt))
-        plans.append(PhonePlan(key=row.key, server=probe.server, serial=probe.serial, label=row.label, device=probe.device,
-                               info=probe.info, params=params, secrets=secrets, password=row.password,
-                               start_at=ledger.resume_point(run.id, row.key)))
+        params, secrets = bind_params(flow, row.params, secret_source=secret_reader(flow, source, password_file, prompt))
+        plans.append(check(flow, PhonePlan(key=row.key, server=probe.server, serial=probe.serial, label=row.label,
+                                           device=probe.device, info=probe.info, params=params, secrets=secrets,
+                                           password=row.password, start_at=ledger.resume_point(run.id, row.key)),
+                           no_backup_gate=no_backup_gate))
     return plans
 
 
-def _find(row: L.PhoneRow, probes: list[Probe]) -> Probe | None:
+def _find(row: PhoneRow, probes: list[Probe]) -> Probe | None:
     """The attached phone a ledger row is: same ro.serialno, else same serial (on the same server if known)."""
     for p in probes:
         hw = p.info.hardware_serial if p.info else ""

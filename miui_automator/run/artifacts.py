@@ -1,7 +1,7 @@
 """The listener that turns engine events into a run folder: screenshots (plain and annotated with
 the tap point or swipe path), saved hierarchies of failures, and ``events.jsonl`` records.
 
-It is the only part of running a flow that touches the filesystem (DESIGN principle 3).
+It is the only part of running a flow that touches the filesystem.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Callable, Mapping
 
 from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
+from ..flow.engine import BaseListener, Observation
 from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
 from ..vision.frames import annotate
-from .engine import BaseListener, Observation
 
 SCREENS = "screens"
 
@@ -88,6 +88,10 @@ class ArtifactListener(BaseListener):
                           screen_seen=obs.screen if obs is not None else None, hierarchy_path=xml, screenshot_path=shot)
         if self.on_step:
             self.on_step(step_id, "failed", str(error))
+
+    def step_skipped(self, step_id, step, reason) -> None:
+        self.writer.write("step_skipped", step=step_id, kind=step.kind, description=step.describe(),
+                          line=step.line, reason=reason)
 
     def evidence(self, step_id, name, obs) -> None:
         self._save(step_id, f"evidence-{name}", obs)

@@ -1,0 +1,28 @@
+"""Finding a flow: a built-in one by name, or a YAML file by path, validated completely before it runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..flow.model import Flow
+from ..flow.parser import FlowResolver, load_flow
+from ..screens.catalogue import default_catalogue
+from ..tasks import registry
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "flows"
+
+
+def resolver() -> FlowResolver:
+    return FlowResolver(BUILTIN_DIR)
+
+
+def builtin_flows() -> list[str]:
+    return resolver().names()
+
+
+def load(ref: str) -> Flow:
+    """A built-in flow by name, or a YAML file by path; validated completely (screens, tasks, sub-flows)."""
+    path = Path(ref)
+    return load_flow(path if path.suffix in (".yaml", ".yml") or os.sep in ref else ref,
+                     known_screens=default_catalogue().names, builtin_dir=BUILTIN_DIR, known_tasks=registry())
