@@ -151,7 +151,7 @@ class AndroidDevice:
         try:
             return fn()
         except HierarchyError as err:
-            raise HierarchyError(f"{self.serial}: {what}: {err}", serial=self.serial, **err.data) from None
+            raise HierarchyError(f"{self.serial}: {what}: {err}", **{**err.data, "serial": self.serial}) from None
         except MiuiAutomatorError:
             raise
         except Exception as err:  # noqa: BLE001

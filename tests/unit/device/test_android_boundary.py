@@ -273,3 +273,13 @@ def test_a_good_screenshot_is_a_loaded_rgb_image(phone: AndroidDevice, rpc: Rpc)
 def test_an_unauthorized_phone_is_named_with_a_hint(rpc: Rpc) -> None:
     err = device_error(lambda: AndroidDevice(SERIAL, client=FakeClient("unauthorized")))
     assert "accept the USB debugging prompt" in str(err)
+
+
+def test_a_hierarchy_that_is_not_xml_names_the_phone_and_is_masked(phone: AndroidDevice, rpc: Rpc) -> None:
+    from miui_automator.device.hierarchy import HierarchyError
+
+    rpc.answer("dumpWindowHierarchy", "ERROR: Account {name=1234567890, type=com.xiaomi}")
+    err = device_error(phone.hierarchy, HierarchyError)
+    assert "reading the UI hierarchy: no <hierarchy> in dump" in str(err) and "12******90" in str(err)
+    assert err.data["serial"] == SERIAL and "1234567890" not in str(err.data)
+    assert rpc.stops == 0  # the server answered: nothing to restart
