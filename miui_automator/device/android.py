@@ -323,8 +323,9 @@ class AndroidDevice:
         out = self.shell(command)
         if out.exit_code != 0 or "Error" in out.output:
             last = mask_text(" ".join(out.output.strip().splitlines()[-1:]))[:MAX_ERROR_CHARS] or "no output"
-            raise DeviceError(f"{self.serial}: {command} failed: {last}",
-                              serial=self.serial, command=command, output=mask_text(out.output))
+            shown = mask_text(command)  # extras may carry an account id from the flow's parameters
+            raise DeviceError(f"{self.serial}: {shown} failed: {last}",
+                              serial=self.serial, command=shown, output=mask_text(out.output))
 
 
 def _base64(data: object) -> bytes:

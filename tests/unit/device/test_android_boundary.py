@@ -139,8 +139,9 @@ def test_device_text_in_an_error_is_masked(phone: AndroidDevice) -> None:
 
 def test_a_failed_start_quotes_the_phone_masked(phone: AndroidDevice) -> None:
     phone.adb.replies["am start"] = b"Error: no activity for user 1234567890\nX4EXIT:1\n"
-    err = device_error(lambda: phone.start(action="android.settings.SYNC_SETTINGS"))
-    assert "12******90" in str(err) and "1234567890" not in str(err) and "1234567890" not in str(err.data)
+    err = device_error(lambda: phone.start(action="android.settings.SYNC_SETTINGS", extras={"account": "9876543210"}))
+    assert "12******90" in str(err) and "98******10" in str(err)
+    assert "1234567890" not in str(err) + str(err.data) and "9876543210" not in str(err) + str(err.data)
 
 
 def test_an_unexpected_exception_at_the_boundary_is_a_device_error(phone: AndroidDevice) -> None:
