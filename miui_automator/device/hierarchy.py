@@ -226,7 +226,11 @@ class Hierarchy:
         return tuple(dict.fromkeys(pool))
 
     def summary(self, limit: int = 12) -> str:
-        """One line saying what was on screen, for error messages and reports."""
+        """One line saying what was on screen, for error messages and reports.
+
+        Account ids, e-mail addresses and phone numbers shown on screen are masked here, at the
+        source of every "screen seen" text (the Mi account page shows the account id).
+        """
         head = f"package {self.main_package or '?'}"
         others = sorted(p for p in self.packages if p not in (self.main_package, SYSTEMUI))
         if others:
@@ -234,7 +238,7 @@ class Hierarchy:
         texts = self._texts
         shown = [_shorten(t) for t in texts[:limit]]
         tail = f", … (+{len(texts) - limit} more)" if len(texts) > limit else ""
-        return f"{head}; texts: {', '.join(shown) or '(none)'}{tail}"
+        return mask_text(f"{head}; texts: {', '.join(shown) or '(none)'}{tail}")
 
     def clickable_at(self, x: float, y: float) -> HNode | None:
         """The innermost (smallest) clickable node under (x, y): what a tap there would hit."""

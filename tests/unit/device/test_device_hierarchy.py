@@ -341,3 +341,11 @@ def test_device_text_quoted_in_a_hierarchy_error_is_masked() -> None:
         parse_hierarchy("Account {name=1234567890, type=com.xiaomi}")
     assert "1234567890" not in str(caught.value) and "12******90" in str(caught.value)
     assert "1234567890" not in str(caught.value.data)
+
+
+def test_the_summary_masks_the_account_id_on_screen() -> None:
+    h = parse_hierarchy(f'{U2_HEAD}<hierarchy rotation="0"><node text="Xiaomi account" package="com.xiaomi.account" />'
+                        '<node text="1234567890" package="com.xiaomi.account" />'
+                        '<node text="+86 138 0013 8000" package="com.xiaomi.account" /></hierarchy>')
+    assert h.summary() == "package com.xiaomi.account; texts: Xiaomi account, 12******90, +86 *** **** **00"
+    assert h.first(text="1234567890") is not None  # look-ups still see what the phone shows
