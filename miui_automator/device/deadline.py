@@ -31,6 +31,12 @@ class Deadline:
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
     def register(self, sock: socket.socket) -> None:
         with self._lock:
             if not self.expired:
@@ -71,11 +77,11 @@ class DeadlineClient(adbutils.AdbClient):
         scope = Deadline(seconds)
         outer = getattr(self._local, "scope", None)
         self._local.scope = scope
-        scope._timer.start()
+        scope.start()
         try:
             yield scope
         finally:
-            scope._timer.cancel()
+            scope.cancel()
             self._local.scope = outer
 
     def make_connection(self, timeout: float | None = None) -> adbutils.AdbConnection:
