@@ -1,170 +1,307 @@
 """A phone reached through the adb server (local, or a remote one at host:port) with
 adbutils for shell/sync and uiautomator2 for the UI.
 
-Every failure becomes a :class:`miui_automator.errors.DeviceError` naming the serial; text is
-typed through uiautomator2's JSON-RPC (``setText``), never on an ``input text`` command line,
-so passwords never appear in a command run on the phone.
+Everything the phone sends is untrusted and every call to it has a deadline of its own
+(:class:`Deadlines`, enforced by :mod:`miui_automator.device.deadline`). Any failure at this
+boundary - an adb error, a garbled shell exit status, malformed or cut-off JSON-RPC, a stalled
+reply, a screenshot that does not decode - becomes a one-line
+:class:`~miui_automator.errors.DeviceError` naming the phone and the operation, with the
+phone's own text masked by :func:`miui_automator.privacy.mask_text`.
+
+This module is the one owner of uiautomator2 restarts: uiautomator2's own restart-and-repeat is
+switched off (:class:`Automation`). When the server stops answering, it is restarted here (at
+most :data:`AUTOMATION_RESTARTS_PER_CALL` times per call); a read is then repeated, an action is
+repeated only if it provably never reached the phone, and otherwise
+:class:`~miui_automator.errors.AutomationRestarted` lets the caller decide.
+
+Text is typed through uiautomator2's JSON-RPC (``setText``), never on an ``input text`` command
+line, so passwords never appear in a command run on the phone or in an error message.
 """
 
 from __future__ import annotations
 
 import base64
-import io
+import binascii
 import shlex
-from typing import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Mapping, TypeVar
 
 import adbutils
 import uiautomator2 as u2
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+from uiautomator2.core import _jsonrpc_call
 
-from ..errors import DeviceError
+from ..errors import AutomationRestarted, DeviceError, MiuiAutomatorError
+from ..privacy import mask_text
+from ..vision.frames import decode_frame
+from .deadline import DeadlineClient
 from .driver import ShellOutput
-from .hierarchy import Hierarchy, parse_hierarchy
+from .hierarchy import Hierarchy, HierarchyError, parse_hierarchy
 from .info import DeviceInfo, parse_device_info, parse_getprop
 
-U2_ERRORS: tuple[type[BaseException], ...] = (u2.exceptions.DeviceError, u2.exceptions.RPCError, ConnectionError,
-                                             adbutils.AdbError, OSError)
+SHELL_TIMEOUT_S = 30.0  # one shell command (dumpsys of a busy phone takes seconds)
+RPC_TIMEOUT_S = 30.0  # one uiautomator2 call: a hierarchy dump or screenshot of a busy MIUI screen
+START_TIMEOUT_S = 90.0  # pushing, starting and waiting for the uiautomator2 server (it waits 30 s itself)
+AUTOMATION_RESTARTS_PER_CALL = 1
+MAX_ERROR_CHARS = 240  # a phone's error text is quoted this far (stack traces run to kilobytes)
 KEYS = {"back": "back", "home": "home", "enter": "enter", "recent": "recent", "menu": "menu", "power": "power"}
 
+T = TypeVar("T")
 
-def adb_client(server: str | None = None) -> adbutils.AdbClient:
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long each kind of call to the phone may take; tests inject short ones."""
+
+    shell_s: float = SHELL_TIMEOUT_S
+    rpc_s: float = RPC_TIMEOUT_S
+    start_s: float = START_TIMEOUT_S
+
+
+class Automation(u2.Device):
+    """uiautomator2 without its own restart-and-repeat: restarting is :class:`AndroidDevice`'s job.
+
+    uiautomator2's ``jsonrpc_call`` restarts its server on a connection error and sends the call
+    again, which would repeat a tap that may have landed; this sends each call once.
+    """
+
+    def jsonrpc_call(self, method: str, params: object = None, timeout: float = 10) -> object:
+        return _jsonrpc_call(self._dev, self._device_server_port, method, params, timeout, self._debug)
+
+
+class _AutomationDown(Exception):
+    """uiautomator2 did not answer properly; ``sent`` is False when the call provably never left this host."""
+
+    def __init__(self, error: DeviceError, sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent
+
+
+def adb_client(server: str | None = None) -> DeadlineClient:
     """The adb server to use: ``host:port``, ``port``, or the environment's default."""
     if not server:
-        return adbutils.AdbClient()
+        return DeadlineClient()
     host, _, port = server.rpartition(":")
     try:
-        return adbutils.AdbClient(host=host or "127.0.0.1", port=int(port))
+        return DeadlineClient(host=host or "127.0.0.1", port=int(port))
     except ValueError:
         raise DeviceError(f"bad adb server address {server!r} (expected host:port)") from None
+
+
+def describe(err: BaseException) -> str:
+    """An exception from the phone's side as one masked, bounded line: its type and its own message."""
+    message = err.args[0] if err.args and isinstance(err.args[0], str) else str(err)
+    text = " ".join(mask_text(f"{type(err).__name__}: {message}".rstrip(": ")).split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
 class AndroidDevice:
     """The real Driver: one phone on one adb server."""
 
-    def __init__(self, serial: str, server: str | None = None) -> None:
+    def __init__(self, serial: str, server: str | None = None, *, deadlines: Deadlines = Deadlines(),
+                 client: DeadlineClient | None = None,
+                 connect_automation: Callable[[adbutils.AdbDevice], u2.Device] = Automation) -> None:
         self.serial = serial
         self.server = server
-        self._client = adb_client(server)
+        self.deadlines = deadlines
+        self._client = client if client is not None else adb_client(server)
+        self._connect_automation = connect_automation
         try:
-            states = {d.serial: d.state for d in self._client.list()}
-        except (adbutils.AdbError, OSError) as err:
-            raise DeviceError(f"cannot reach the adb server{' at ' + server if server else ''}: {err}", serial=serial) from None
+            with self._client.deadline(deadlines.shell_s) as scope:
+                states = {d.serial: d.state for d in self._client.list()}
+        except Exception as err:  # noqa: BLE001 - the adb server's answer is untrusted too
+            why = f"no answer within {deadlines.shell_s:g} s" if scope.expired else describe(err)
+            raise DeviceError(f"cannot reach the adb server{' at ' + server if server else ''}: {why}",
+                              serial=serial) from None
         if serial not in states:
             raise DeviceError(f"{serial}: no such device on the adb server", serial=serial)
         if states[serial] != "device":
             hint = " (accept the USB debugging prompt on the phone)" if states[serial] == "unauthorized" else ""
-            raise DeviceError(f"{serial}: device is {states[serial]}{hint}", serial=serial)
+            raise DeviceError(f"{serial}: device is {mask_text(str(states[serial]))[:40]}{hint}", serial=serial)
         self.adb = self._client.device(serial)
         self._u2: u2.Device | None = None
 
-    # ---------------------------------------------------------------- plumbing
-    @property
-    def u2(self) -> u2.Device:
-        if self._u2 is None:
-            try:
-                self._u2 = u2.connect(self.adb)
-            except U2_ERRORS as err:
-                raise DeviceError(f"{self.serial}: uiautomator2 did not start: {err}", serial=self.serial) from None
-        return self._u2
-
-    def _fail(self, what: str, err: BaseException) -> DeviceError:
-        if "INJECT_EVENTS" in str(err) or "SecurityException" in str(err):
+    # ---------------------------------------------------------------- the boundary
+    def _error(self, what: str, err: BaseException) -> DeviceError:
+        text = str(err)
+        if "INJECT_EVENTS" in text or "SecurityException" in text:
             return DeviceError(f"{self.serial}: {what}: MIUI refused the input — turn on Developer options > "
                                "\"USB debugging (Security settings)\"", serial=self.serial)
-        return DeviceError(f"{self.serial}: {what}: {type(err).__name__}: {err}".rstrip(": "), serial=self.serial)
+        return DeviceError(f"{self.serial}: {what}: {describe(err)}", serial=self.serial)
+
+    def _timed_out(self, what: str, seconds: float) -> DeviceError:
+        return DeviceError(f"{self.serial}: {what}: no answer within {seconds:g} s", serial=self.serial, timeout_s=seconds)
+
+    def _call(self, what: str, seconds: float, fn: Callable[[], T]) -> T:
+        """``fn()`` under a deadline; whatever goes wrong is a DeviceError naming the phone and ``what``."""
+        with self._client.deadline(seconds) as scope:
+            try:
+                return fn()
+            except MiuiAutomatorError:
+                raise
+            except Exception as err:  # noqa: BLE001 - the boundary: nothing from the phone may escape as a traceback
+                if scope.expired:
+                    raise self._timed_out(what, seconds) from None
+                raise self._error(what, err) from None
+
+    def _parse(self, what: str, fn: Callable[[], T]) -> T:
+        """Parse text the phone sent; a parser that chokes on it is the phone's error, not a traceback."""
+        try:
+            return fn()
+        except HierarchyError as err:
+            raise HierarchyError(f"{self.serial}: {what}: {err}", **{**err.data, "serial": self.serial}) from None
+        except MiuiAutomatorError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise self._error(what, err) from None
+
+    @property
+    def u2(self) -> u2.Device:
+        """The uiautomator2 client, started (within the start deadline) on first use."""
+        if self._u2 is None:
+            self._u2 = self._call("starting uiautomator2", self.deadlines.start_s,
+                                  lambda: self._connect_automation(self.adb))
+        return self._u2
+
+    def _rpc(self, what: str, fn: Callable[[u2.Device], T]) -> T:
+        """One uiautomator2 call under the RPC deadline; :class:`_AutomationDown` if the server did not answer."""
+        device = self.u2
+        with self._client.deadline(self.deadlines.rpc_s) as scope:
+            try:
+                return fn(device)
+            except MiuiAutomatorError:
+                raise
+            except Exception as err:  # noqa: BLE001 - the boundary
+                if scope.expired:
+                    raise _AutomationDown(self._timed_out(what, self.deadlines.rpc_s), sent=True) from None
+                if isinstance(err, u2.exceptions.RPCError) and not isinstance(err, u2.exceptions.RPCInvalidError):
+                    raise self._error(what, err) from None  # the server answered: it is alive and said no
+                never_sent = isinstance(err, u2.exceptions.HTTPError) and isinstance(err.__cause__, adbutils.AdbError)
+                raise _AutomationDown(self._error(what, err), sent=not never_sent) from None
+
+    def _automation(self, what: str, fn: Callable[[u2.Device], T], *, action: bool) -> T:
+        """A uiautomator2 call, with the server restarted if it stopped answering.
+
+        A read is repeated after the restart. An action is repeated only if it never left this host;
+        otherwise it may have landed, so :class:`AutomationRestarted` lets the caller decide.
+        """
+        restarts = 0
+        while True:
+            try:
+                return self._rpc(what, fn)
+            except _AutomationDown as down:
+                if restarts >= AUTOMATION_RESTARTS_PER_CALL:
+                    raise down.error from None
+                restarts += 1
+                try:
+                    self.restart_automation()
+                except DeviceError as failed:
+                    raise DeviceError(f"{down.error}; restarting uiautomator2 failed too", serial=self.serial,
+                                      restart_error=str(failed)) from None
+                if action and down.sent:
+                    raise AutomationRestarted(f"{down.error}; uiautomator2 was restarted, the action may or may "
+                                              "not have happened", serial=self.serial) from None
+
+    def restart_automation(self) -> None:
+        """Restart the on-device uiautomator2 server (after it died, or after a reboot), within the start deadline."""
+        if self._u2 is None:
+            _ = self.u2
+            return
+        device = self._u2
+
+        def restart() -> None:
+            device.stop_uiautomator()
+            device.start_uiautomator()
+
+        self._call("restarting uiautomator2", self.deadlines.start_s, restart)
 
     # ---------------------------------------------------------------- reads
-    def shell(self, command: str, timeout_s: float = 30.0) -> ShellOutput:
-        try:
-            result = self.adb.shell2(command, timeout=timeout_s)
-        except (adbutils.AdbError, OSError) as err:
-            raise self._fail(f"shell {command.split()[0] if command else ''}", err) from None
+    def shell(self, command: str, timeout_s: float | None = None) -> ShellOutput:
+        seconds = self.deadlines.shell_s if timeout_s is None else timeout_s
+        name = command.split()[0] if command.split() else ""
+        result = self._call(f"shell {name}", seconds, lambda: self.adb.shell2(command, timeout=seconds))
         return ShellOutput(command, result.output, result.returncode)
 
     def props(self) -> dict[str, str]:
-        return parse_getprop(self.shell("getprop").output)
+        output = self.shell("getprop").output
+        return self._parse("getprop does not parse", lambda: parse_getprop(output))
 
     def info(self) -> DeviceInfo:
         dumps = {}
         for key, cmd in (("accounts_dump", "dumpsys account"), ("battery_dump", "dumpsys battery"),
                          ("power_dump", "dumpsys power"), ("window_dump", "dumpsys window")):
             dumps[key] = self.shell(cmd).output
-        return parse_device_info(self.serial, self.props(), **dumps)
-
-    def _read(self, what: str, fn):
-        """A read is safe to repeat: if the uiautomator2 server died under it, restart it and read again."""
-        try:
-            return fn()
-        except U2_ERRORS as first:
-            try:
-                self.restart_automation()
-                return fn()
-            except U2_ERRORS as err:
-                raise self._fail(what, err) from None
-            except DeviceError:
-                raise self._fail(what, first) from None
+        props = self.props()
+        return self._parse("device properties do not parse", lambda: parse_device_info(self.serial, props, **dumps))
 
     def hierarchy(self) -> Hierarchy:
-        return parse_hierarchy(self._read("reading the UI hierarchy failed", lambda: self.u2.dump_hierarchy()))
+        xml = self._automation("reading the UI hierarchy", lambda d: d.dump_hierarchy(), action=False)
+        return self._parse("reading the UI hierarchy", lambda: parse_hierarchy(xml))
 
     def screenshot(self) -> Image.Image:
-        """Through uiautomator2's RPC; if it returns nothing, ``screencap`` with errors surfaced."""
+        """Through uiautomator2's RPC; if it returns nothing, ``screencap``. Decoded and loaded here, in full."""
+        data = self._automation("screenshot", lambda d: d.jsonrpc.takeScreenshot(1, 80), action=False)
+        if data:
+            raw = self._parse("screenshot does not decode", lambda: _base64(data))
+        else:
+            raw = self._call("screencap", self.deadlines.shell_s,
+                             lambda: self.adb.shell(["screencap", "-p"], encoding=None, timeout=self.deadlines.shell_s))
         try:
-            data = self._read("screenshot failed", lambda: self.u2.jsonrpc.takeScreenshot(1, 80))
-            if data:
-                image = Image.open(io.BytesIO(base64.b64decode(data)))
-                image.load()
-                return image.convert("RGB")
-            return self.adb.screenshot(display_id=0, error_ok=False)
-        except (UnidentifiedImageError, ValueError) as err:
-            raise self._fail("screenshot does not decode", err) from None
-        except U2_ERRORS as err:
-            raise self._fail("screenshot failed", err) from None
+            return decode_frame(raw)
+        except MiuiAutomatorError as err:
+            raise DeviceError(f"{self.serial}: {err}", serial=self.serial) from None
 
     def window_size(self) -> tuple[int, int]:
-        try:
+        def read() -> tuple[int, int]:
             w, h = self.adb.window_size()
-        except (adbutils.AdbError, OSError) as err:
-            raise self._fail("window size", err) from None
-        return int(w), int(h)
+            w, h = int(w), int(h)
+            if not (0 < w < 100_000 and 0 < h < 100_000):
+                raise ValueError(f"window size {w}x{h}")
+            return w, h
+
+        return self._call("window size", self.deadlines.shell_s, read)
 
     def current_app(self) -> tuple[str, str]:
-        try:
-            app = self.adb.app_current()
-        except (adbutils.AdbError, OSError) as err:
-            raise self._fail("current app", err) from None
-        return app.package, app.activity
+        app = self._call("current app", self.deadlines.shell_s, self.adb.app_current)
+        return str(app.package), str(app.activity)
 
     # ---------------------------------------------------------------- actions
     def tap(self, x: int, y: int) -> None:
-        try:
-            self.u2.click(int(x), int(y))
-        except U2_ERRORS as err:
-            raise self._fail(f"tap at {x},{y} failed", err) from None
+        x, y = int(x), int(y)
+        self._automation(f"tap at {x},{y}", lambda d: d.click(x, y), action=True)
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_s: float = 0.2) -> None:
-        try:
-            self.u2.swipe(int(x1), int(y1), int(x2), int(y2), duration=duration_s)
-        except U2_ERRORS as err:
-            raise self._fail("swipe failed", err) from None
+        points = int(x1), int(y1), int(x2), int(y2)
+        self._automation("swipe", lambda d: d.swipe(*points, duration=duration_s), action=True)
 
     def press(self, key: str) -> None:
-        try:
-            self.u2.press(KEYS.get(key, key))
-        except U2_ERRORS as err:
-            raise self._fail(f"press {key} failed", err) from None
+        self._automation(f"press {key}", lambda d: d.press(KEYS.get(key, key)), action=True)
 
     def type_text(self, text: str, *, x: int | None = None, y: int | None = None) -> None:
-        """setText on the focused field over JSON-RPC: no clipboard, no shell command line."""
-        try:
+        """setText on the focused field over JSON-RPC: no clipboard, no shell command line.
+
+        The error never quotes the phone's answer: uiautomator2 puts the call's parameters (the
+        text typed, perhaps a password) into its error messages.
+        """
+        def type_into(d: u2.Device) -> None:
             if x is not None and y is not None:
-                self.u2.click(int(x), int(y))
-            field = self.u2(focused=True)
+                d.click(int(x), int(y))
+            field = d(focused=True)
             if not field.exists:
-                field = self.u2(className="android.widget.EditText")
+                field = d(className="android.widget.EditText")
             field.set_text(text)
-        except U2_ERRORS as err:
-            raise DeviceError(f"{self.serial}: typing failed: {type(err).__name__}", serial=self.serial) from None
+
+        try:
+            self._automation("typing", type_into, action=True)
+        except AutomationRestarted:
+            raise AutomationRestarted(f"{self.serial}: typing failed; uiautomator2 was restarted, the text may or "
+                                      "may not have been typed", serial=self.serial) from None
+        except DeviceError as err:
+            if "MIUI refused the input" in str(err):
+                raise
+            raise DeviceError(f"{self.serial}: typing failed", serial=self.serial) from None
 
     def start(self, *, component: str | None = None, action: str | None = None,
               extras: Mapping[str, str] | None = None, package: str | None = None, data: str | None = None) -> None:
@@ -185,14 +322,16 @@ class AndroidDevice:
         command = " ".join(shlex.quote(a) for a in args)
         out = self.shell(command)
         if out.exit_code != 0 or "Error" in out.output:
-            raise DeviceError(f"{self.serial}: {command} failed: {out.output.strip().splitlines()[-1:] or ['no output']}",
-                              serial=self.serial, command=command, output=out.output)
+            last = mask_text(" ".join(out.output.strip().splitlines()[-1:]))[:MAX_ERROR_CHARS] or "no output"
+            shown = mask_text(command)  # extras may carry an account id from the flow's parameters
+            raise DeviceError(f"{self.serial}: {shown} failed: {last}",
+                              serial=self.serial, command=shown, output=mask_text(out.output))
 
-    def restart_automation(self) -> None:
-        try:
-            if self._u2 is not None:
-                self._u2.reset_uiautomator()
-            else:
-                _ = self.u2
-        except U2_ERRORS as err:
-            raise self._fail("restarting uiautomator2 failed", err) from None
+
+def _base64(data: object) -> bytes:
+    if not isinstance(data, str):
+        raise ValueError(f"takeScreenshot answered {type(data).__name__}, not base64 text")
+    try:
+        return base64.b64decode(data, validate=False)
+    except binascii.Error as err:
+        raise ValueError(f"takeScreenshot answered text that is not base64: {err}") from None

@@ -2,7 +2,8 @@
 
 A real phone (``AndroidDevice`` over adbutils + uiautomator2) and a recording fake in unit
 tests both satisfy it, so the engine is tested without sockets and runs unchanged on a
-real phone.
+real phone. Every method either does what it says or raises a
+:class:`~miui_automator.errors.DeviceError` naming the phone: never another exception, never a hang.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Driver(Protocol):
     def type_text(self, text: str, *, x: int | None = None, y: int | None = None) -> None:
         """Type into the focused field (or the field at x, y) through uiautomator2, never `input text`."""
 
-    def shell(self, command: str, timeout_s: float = 30.0) -> ShellOutput: ...
+    def shell(self, command: str, timeout_s: float | None = None) -> ShellOutput:
+        """Run a command on the phone, bounded by ``timeout_s`` (None: the driver's own shell deadline)."""
 
     def start(self, *, component: str | None = None, action: str | None = None,
               extras: Mapping[str, str] | None = None, package: str | None = None, data: str | None = None) -> None:
@@ -59,4 +61,8 @@ class Driver(Protocol):
         """(package, activity) in focus."""
 
     def restart_automation(self) -> None:
-        """Restart the on-device uiautomator2 server (after it died)."""
+        """Restart the on-device uiautomator2 server, e.g. after a reboot.
+
+        A driver restarts it by itself when it finds it dead: it repeats reads, and raises
+        :class:`~miui_automator.errors.AutomationRestarted` from an action that may have landed.
+        """

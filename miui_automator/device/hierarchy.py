@@ -23,11 +23,14 @@ from re import Pattern
 from lxml import etree
 
 from ..errors import DeviceError
+from ..privacy import mask_text
 
 SYSTEMUI = "com.android.systemui"
 
 _ZERO_WIDTH = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0xFEFF))
-_BOUNDS = re.compile(r"\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]")
+_BOUNDS = re.compile(r"\[(-?\d{1,9}),(-?\d{1,9})\]\[(-?\d{1,9}),(-?\d{1,9})\]", re.ASCII)
+_INDEX = re.compile(r"[0-9]{1,9}", re.ASCII)
+MAX_DEPTH = 1000  # far beyond any real screen (uiautomator2 dumps 50 levels); bounds the work a junk dump causes
 _END_TAG = "</hierarchy>"
 _SUMMARY_TEXT_CHARS = 40
 
@@ -223,7 +226,11 @@ class Hierarchy:
         return tuple(dict.fromkeys(pool))
 
     def summary(self, limit: int = 12) -> str:
-        """One line saying what was on screen, for error messages and reports."""
+        """One line saying what was on screen, for error messages and reports.
+
+        Account ids, e-mail addresses and phone numbers shown on screen are masked here, at the
+        source of every "screen seen" text (the Mi account page shows the account id).
+        """
         head = f"package {self.main_package or '?'}"
         others = sorted(p for p in self.packages if p not in (self.main_package, SYSTEMUI))
         if others:
@@ -231,7 +238,7 @@ class Hierarchy:
         texts = self._texts
         shown = [_shorten(t) for t in texts[:limit]]
         tail = f", … (+{len(texts) - limit} more)" if len(texts) > limit else ""
-        return f"{head}; texts: {', '.join(shown) or '(none)'}{tail}"
+        return mask_text(f"{head}; texts: {', '.join(shown) or '(none)'}{tail}")
 
     def clickable_at(self, x: float, y: float) -> HNode | None:
         """The innermost (smallest) clickable node under (x, y): what a tap there would hit."""
@@ -261,7 +268,7 @@ def _shorten(text: str) -> str:
 
 
 def _preview(text: str) -> str:
-    return repr(" ".join(text.split())[:60])
+    return repr(mask_text(" ".join(text.split())[:60]))
 
 
 def _xml_slice(xml: str | bytes) -> bytes:
@@ -276,7 +283,7 @@ def _xml_slice(xml: str | bytes) -> bytes:
     root = text.find("<hierarchy")
     if root < 0:
         what = "empty hierarchy dump" if not text.strip() else f"no <hierarchy> in dump: {_preview(text)}"
-        raise HierarchyError(what, preview=text[:200])
+        raise HierarchyError(what, preview=mask_text(text[:200]))
     start = text.rfind("<?xml", 0, root)
     start = root if start < 0 else start
     end = text.rfind(_END_TAG)
@@ -305,48 +312,76 @@ def parse_hierarchy(xml: str | bytes) -> Hierarchy:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise HierarchyError(f"malformed hierarchy XML: {exc}", preview=data[:200].decode("utf-8", "replace")) from None
+        raise HierarchyError(f"malformed hierarchy XML: {mask_text(str(exc))}",
+                             preview=mask_text(data[:200].decode("utf-8", "replace"))) from None
     if root.tag != "hierarchy":
         raise HierarchyError(f"hierarchy dump has root <{root.tag}>, expected <hierarchy>")
 
-    flat: list[HNode | None] = []
-
-    def build(el: etree._Element, depth: int, window: int, parent_package: str) -> HNode:
-        slot = len(flat)
-        flat.append(None)  # keep document (pre-)order although children are built first
-        get = el.attrib.get
-        package = get("package") or parent_package
-        children = tuple(build(c, depth + 1, window, package) for c in el if isinstance(c.tag, str))
-        index = get("index", "0")
-        node = HNode(
-            index=int(index) if index.isdigit() else 0,
-            text=get("text", ""),
-            rid=get("resource-id", ""),
-            cls=get("class") or ("" if el.tag == "node" else el.tag),
-            package=package,
-            desc=get("content-desc", ""),
-            bounds=_bounds(get("bounds")),
-            checkable=get("checkable") == "true",
-            checked=get("checked") == "true",
-            clickable=get("clickable") == "true",
-            enabled=get("enabled", "true") == "true",
-            focusable=get("focusable") == "true",
-            focused=get("focused") == "true",
-            scrollable=get("scrollable") == "true",
-            long_clickable=get("long-clickable") == "true",
-            password=get("password") == "true",
-            selected=get("selected") == "true",
-            hint=get("hint", ""),
-            children=children,
-            depth=depth,
-            window=window,
-        )
-        flat[slot] = node
-        return node
-
-    roots = tuple(build(el, 0, i, "") for i, el in enumerate(c for c in root if isinstance(c.tag, str)))
+    windows = [el for el in root if isinstance(el.tag, str)]
+    nodes = _build_nodes(windows)
+    roots = tuple(node for node in nodes if node.depth == 0)
     try:
         rotation = int(root.get("rotation", "0"))
     except ValueError:
         rotation = 0
-    return Hierarchy(roots, tuple(flat), rotation, data.decode("utf-8", "replace"))  # type: ignore[arg-type]
+    return Hierarchy(roots, nodes, rotation, data.decode("utf-8", "replace"))
+
+
+def _build_nodes(windows: list[etree._Element]) -> tuple[HNode, ...]:
+    """Every node in document (pre-)order, built without recursion.
+
+    A walk assigns each element its place in document order and its parent; nodes are then built
+    from the last place to the first, so every child exists before the tuple of its parent's
+    children is made. A dump nested deeper than :data:`MAX_DEPTH` is refused with one line.
+    """
+    order: list[tuple[etree._Element, int, int, str, int]] = []  # element, depth, window, package, parent place
+    stack = [(el, 0, window, "", -1) for window, el in reversed(list(enumerate(windows)))]
+    while stack:
+        el, depth, window, parent_package, parent = stack.pop()
+        if depth >= MAX_DEPTH:
+            raise HierarchyError(f"hierarchy dump nested deeper than {MAX_DEPTH} levels")
+        package = el.attrib.get("package") or parent_package
+        place = len(order)
+        order.append((el, depth, window, package, parent))
+        stack.extend((c, depth + 1, window, package, place) for c in reversed(el) if isinstance(c.tag, str))
+    children: list[list[HNode]] = [[] for _ in order]
+    built: list[HNode | None] = [None] * len(order)
+    for place in range(len(order) - 1, -1, -1):
+        el, depth, window, package, parent = order[place]
+        node = _node(el, depth, window, package, tuple(reversed(children[place])))
+        built[place] = node
+        if parent >= 0:
+            children[parent].append(node)
+    return tuple(built)  # type: ignore[arg-type]
+
+
+def _node(el: etree._Element, depth: int, window: int, package: str, children: tuple[HNode, ...]) -> HNode:
+    get = el.attrib.get
+    return HNode(
+        index=_index(get("index")),
+        text=get("text", ""),
+        rid=get("resource-id", ""),
+        cls=get("class") or ("" if el.tag == "node" else el.tag),
+        package=package,
+        desc=get("content-desc", ""),
+        bounds=_bounds(get("bounds")),
+        checkable=get("checkable") == "true",
+        checked=get("checked") == "true",
+        clickable=get("clickable") == "true",
+        enabled=get("enabled", "true") == "true",
+        focusable=get("focusable") == "true",
+        focused=get("focused") == "true",
+        scrollable=get("scrollable") == "true",
+        long_clickable=get("long-clickable") == "true",
+        password=get("password") == "true",
+        selected=get("selected") == "true",
+        hint=get("hint", ""),
+        children=children,
+        depth=depth,
+        window=window,
+    )
+
+
+def _index(value: str | None) -> int:
+    """The node's index attribute; 0 when it is not ASCII digits (``isdigit()`` accepts "³", which int() refuses)."""
+    return int(value) if value and _INDEX.fullmatch(value) else 0

@@ -3,14 +3,22 @@
 The OS is detected in the order Xiaomi's own code uses (miui-facts §7): HyperOS first
 (``ro.mi.os.version.name`` = ``OS1.0``, ``OS2.0``, ...), because HyperOS keeps the MIUI
 property ``ro.miui.ui.version.name`` too, frozen at ``V816``; then MIUI (``V12``, ``V125``,
-``V130``, ``V140``); otherwise plain Android. Account names are masked here, at the edge, so a
-Mi account ID never reaches a log, report or ledger in clear.
+``V130``, ``V140``); otherwise plain Android. Account names are masked here, at the edge (by
+:mod:`miui_automator.privacy`), so a Mi account ID never reaches a log, report or ledger in clear.
+
+The text comes from the phone and is untrusted: a value that does not parse (a battery level
+``--5``, an SDK level ``³³``) is unknown (None), never an exception.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+
+from ..privacy import mask_account
+
+__all__ = ["DeviceInfo", "mask_account", "parse_accounts", "parse_battery", "parse_device_info", "parse_getprop",
+           "parse_keyguard", "parse_power"]
 
 HYPEROS, MIUI, ANDROID = "HyperOS", "MIUI", "Android"
 XIAOMI_ACCOUNT_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
@@ -24,6 +32,8 @@ _HYPEROS_NAME = re.compile(r"OS(?P<major>\d+)(?:\.(?P<minor>\d+))?")
 _MIUI_NAME = re.compile(r"V(?P<digits>\d+)")
 _POWERED = re.compile(r"^\s*(?:AC|USB|Wireless|Dock) powered: true\s*$", re.M | re.I)
 _KEYGUARD_KEYS = ("mDreamingLockscreen", "isStatusBarKeyguard", "mShowingLockscreen")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}", re.ASCII)  # str.isdigit() also accepts "³" and "①", which int() refuses
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal escapes and NULs a broken ROM may answer with
 
 
 @dataclass(frozen=True)
@@ -65,23 +75,19 @@ class DeviceInfo:
         return data
 
 
+def parse_int(text: str | None) -> int | None:
+    """A whole number written in ASCII digits, else None: a phone's answer is never trusted to parse."""
+    text = (text or "").strip()
+    return int(text) if _INTEGER.fullmatch(text) else None
+
+
 def parse_getprop(output: str) -> dict[str, str]:
-    """``getprop`` output (``[key]: [value]`` lines; a value may span lines) as a dict."""
-    return {m["key"]: m["value"] for m in _GETPROP.finditer(output.replace("\r\n", "\n"))}
+    """``getprop`` output (``[key]: [value]`` lines; a value may span lines) as a dict.
 
-
-def mask_account(name: str) -> str:
-    """Hide the middle of an account name: ``1234567890`` -> ``12******90``.
-
-    For e-mail addresses only the part before ``@`` is masked; names of four characters or less
-    keep only their first character.
+    Control characters are dropped from keys and values: a value is shown in a terminal and a report.
     """
-    local, at, domain = name.partition("@")
-    if len(local) <= 4:
-        masked = local[:1] + "*" * max(0, len(local) - 1)
-    else:
-        masked = local[:2] + "*" * (len(local) - 4) + local[-2:]
-    return masked + at + domain
+    return {_CONTROL.sub("", m["key"]): _CONTROL.sub("", m["value"])
+            for m in _GETPROP.finditer(output.replace("\r\n", "\n"))}
 
 
 def parse_accounts(dumpsys_account_output: str) -> list[tuple[str, str]]:
@@ -112,12 +118,12 @@ def parse_battery(dumpsys_battery_output: str) -> tuple[int | None, bool | None]
         key, sep, value = line.strip().partition(":")
         if sep and key:
             fields.setdefault(key.strip().lower(), value.strip())
-    level: int | None = None
-    if fields.get("level", "").lstrip("-").isdigit():
-        level = int(fields["level"])
-        scale = fields.get("scale", "")
-        if scale.isdigit() and int(scale) not in (0, 100):
-            level = round(level * 100 / int(scale))
+    level = parse_int(fields.get("level"))
+    scale = parse_int(fields.get("scale"))
+    if level is not None and scale is not None and scale > 0 and scale != 100:
+        level = round(level * 100 / scale)
+    if level is not None and not 0 <= level <= 100:
+        level = None  # a level the phone cannot have is unknown, not a number to act on
     if not fields:
         return level, None
     charging = bool(_POWERED.search(dumpsys_battery_output)) or fields.get("status") == "2"
@@ -216,7 +222,6 @@ def parse_device_info(
     xiaomi = [name for name, kind in accounts if kind in XIAOMI_ACCOUNT_TYPES]
     others = tuple((mask_account(name), kind) for name, kind in accounts if kind not in XIAOMI_ACCOUNT_TYPES)
     level, charging = parse_battery(battery_dump)
-    sdk = props.get("ro.build.version.sdk", "")
     market = props.get("ro.product.marketname") or props.get("ro.product.odm.marketname") \
         or props.get("ro.product.vendor.marketname", "")
     return DeviceInfo(
@@ -230,7 +235,7 @@ def parse_device_info(
         os_label=label,
         variant=variant,
         android_version=props.get("ro.build.version.release", ""),
-        sdk=int(sdk) if sdk.isdigit() else None,
+        sdk=parse_int(props.get("ro.build.version.sdk")),
         locale=locale,
         region=_region(props),
         mi_account=mask_account(xiaomi[0]) if xiaomi else None,

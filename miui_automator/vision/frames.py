@@ -29,6 +29,7 @@ BLACK_STDDEV = 8.0  # a dark-mode screen with text on it stays above this and is
 DIFF_TOLERANCE = 12  # grey levels a sample pixel may move (JPEG noise, anti-aliasing) and still count as unchanged
 DIFF_THRESHOLD = 0.002  # share of changed sample pixels that makes two frames "different"
 _CHANGED = [0] * (DIFF_TOLERANCE + 1) + [255] * (255 - DIFF_TOLERANCE)  # grey difference -> changed (255) or not
+MAX_FRAME_PIXELS = 4096 * 4096  # larger than any phone screen; a bigger "screenshot" is a decompression bomb
 THUMB_WIDTH = 216
 THUMB_QUALITY = 70
 
@@ -56,15 +57,24 @@ class FrameCheck:
 
 
 def decode_frame(data: bytes) -> Image.Image:
-    """PNG or JPEG bytes as a fully loaded RGB image; a capture that does not decode fails verification."""
+    """PNG or JPEG bytes as a fully loaded RGB image; a capture that does not decode fails verification.
+
+    The bytes come from the phone: the size in the header is checked before any pixel is decoded
+    (a decompression bomb), and the image is loaded here, so a truncated file fails now rather than
+    when a caller later saves it.
+    """
     if not data:
         raise VerificationFailed("screenshot does not decode: no bytes", size=0)
     try:
         img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_FRAME_PIXELS:
+            raise VerificationFailed(f"screenshot does not decode: {img.width}x{img.height} is larger than any "
+                                     "screen (a decompression bomb)", size=len(data))
         img.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise VerificationFailed(f"screenshot does not decode: {exc}", size=len(data)) from exc
-    return img if img.mode == "RGB" else img.convert("RGB")
+        return img if img.mode == "RGB" else img.convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError,
+            MemoryError) as exc:
+        raise VerificationFailed(f"screenshot does not decode: {type(exc).__name__}: {exc}", size=len(data)) from None
 
 
 def _sample(img: Image.Image) -> Image.Image:

@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
-from miui_automator.device.hierarchy import HierarchyError, HNode, parse_hierarchy
+from miui_automator.device.hierarchy import MAX_DEPTH, HierarchyError, HNode, parse_hierarchy
 from miui_automator.errors import DeviceError
 
 # What MIUI's `uiautomator dump /dev/tty` prints around the XML (openatx / AppAgent#101 reports).
@@ -306,3 +306,46 @@ def test_parse_timing_on_a_60kb_dump() -> None:
     elapsed = (time.perf_counter() - start) * 1000
     print(f"\nparse {len(xml) / 1024:.0f} KB / {len(h.nodes)} nodes: {elapsed:.2f} ms")
     assert len(h.nodes) == 151 and h.first(text="Row 49") is not None
+
+
+# ------------------------------------------------------------------------------- a phone answering garbage
+def nested(levels: int) -> str:
+    inner = '<node text="deepest" bounds="[0,0][1,1]" />'
+    for i in range(levels - 1):
+        inner = f'<node index="{i % 3}" text="" package="p">{inner}</node>'
+    return f'{U2_HEAD}<hierarchy rotation="0">{inner}</hierarchy>'
+
+
+def test_a_deep_dump_parses_without_recursion() -> None:
+    h = parse_hierarchy(nested(900))
+    deepest = h.first(text="deepest")
+    assert deepest.depth == 899 and deepest.package == "p" and h.nodes[-1] is deepest
+    assert [n.depth for n in h.nodes] == list(range(900))
+    assert h.roots[0].children[0] is h.nodes[1]
+
+
+def test_a_dump_nested_beyond_the_cap_is_a_clean_error() -> None:
+    with pytest.raises(HierarchyError, match=f"deeper than {MAX_DEPTH} levels"):
+        parse_hierarchy(nested(MAX_DEPTH + 1))
+
+
+def test_indexes_bounds_and_rotation_that_do_not_parse_are_defaults() -> None:
+    h = parse_hierarchy(f'{U2_HEAD}<hierarchy rotation="³"><node index="³" bounds="[0,0][¹,2]" text="a" />'
+                        f'<node index="٣" bounds="[0,0][99999999999,2]" text="b" /></hierarchy>')
+    assert h.rotation == 0
+    assert [(n.index, n.bounds) for n in h.nodes] == [(0, (0, 0, 0, 0)), (0, (0, 0, 0, 0))]
+
+
+def test_device_text_quoted_in_a_hierarchy_error_is_masked() -> None:
+    with pytest.raises(HierarchyError) as caught:
+        parse_hierarchy("Account {name=1234567890, type=com.xiaomi}")
+    assert "1234567890" not in str(caught.value) and "12******90" in str(caught.value)
+    assert "1234567890" not in str(caught.value.data)
+
+
+def test_the_summary_masks_the_account_id_on_screen() -> None:
+    h = parse_hierarchy(f'{U2_HEAD}<hierarchy rotation="0"><node text="Xiaomi account" package="com.xiaomi.account" />'
+                        '<node text="1234567890" package="com.xiaomi.account" />'
+                        '<node text="+86 138 0013 8000" package="com.xiaomi.account" /></hierarchy>')
+    assert h.summary() == "package com.xiaomi.account; texts: Xiaomi account, 12******90, +86 *** **** **00"
+    assert h.first(text="1234567890") is not None  # look-ups still see what the phone shows

@@ -7,6 +7,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from miui_automator.device.info import (
     DeviceInfo,
@@ -254,3 +256,45 @@ def test_as_dict_is_json_ready_and_says_supported() -> None:
     assert set(data) == {f.name for f in dataclasses.fields(DeviceInfo)} | {"supported"}
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.locked = True  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- a phone answering garbage
+
+@pytest.mark.parametrize("level", ["--5", "³³", "①", "5-", "-5", "101", "", "NaN", "1e3", "٣"])
+def test_a_battery_level_that_does_not_parse_is_unknown(level: str) -> None:
+    assert parse_battery(f"  level: {level}\n  scale: 100\n  status: 2\n") == (None, True)
+
+
+def test_battery_scale_that_does_not_parse_is_ignored() -> None:
+    assert parse_battery("level: 40\nscale: ³\n") == (40, False)
+    assert parse_battery("level: 2\nscale: 4\n") == (50, False)
+    assert parse_battery("level: 9\nscale: -4\n") == (9, False)
+
+
+@pytest.mark.parametrize("sdk", ["³³", "--5", "33.0", "thirty", "", "99999999999999999999"])
+def test_an_sdk_level_that_does_not_parse_is_unknown(sdk: str) -> None:
+    info = parse_device_info("abc", {"ro.build.version.sdk": sdk, "ro.product.model": "23049PCD8G"})
+    assert info.sdk is None and info.model == "23049PCD8G"
+
+
+def test_control_characters_from_getprop_never_reach_a_terminal() -> None:
+    props = parse_getprop("[ro.product.model]: [Red\x1b[2Jmi\x00 Note\x07]\n")
+    assert props["ro.product.model"] == "Red[2Jmi Note"
+
+
+FIELDS = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+LINES = st.lists(st.tuples(st.sampled_from(["level", "scale", "status", "AC powered", "mWakefulness", "x"]), FIELDS),
+                 max_size=8).map(lambda pairs: "\n".join(f"  {k}: {v}" for k, v in pairs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(props=st.dictionaries(st.sampled_from(["ro.build.version.sdk", "ro.mi.os.version.name", "ro.miui.ui.version.name",
+                                              "ro.build.version.incremental", "persist.sys.locale", "ro.product.mod_device",
+                                              "ro.mi.os.version.incremental", "ro.serialno"]), FIELDS),
+       battery=LINES, power=LINES, accounts=FIELDS)
+def test_no_property_or_dump_the_phone_sends_is_fatal(props: dict[str, str], battery: str, power: str, accounts: str) -> None:
+    info = parse_device_info("abc", props, accounts_dump=f"Account {{name={accounts}, type=com.xiaomi}}",
+                             battery_dump=battery, power_dump=power, window_dump=power)
+    assert info.battery_level is None or 0 <= info.battery_level <= 100
+    assert info.sdk is None or isinstance(info.sdk, int)
+    json.dumps(info.as_dict())

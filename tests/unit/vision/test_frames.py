@@ -188,3 +188,16 @@ def test_timing_is_printed() -> None:
     diff_ms = (time.perf_counter() - start) / runs * 1000
     print(f"\ncheck_frame 1080x2400: {check_ms:.2f} ms; frame_difference: {diff_ms:.2f} ms")
     assert check_frame(frame, SIZE).ok
+
+
+def test_a_decompression_bomb_is_refused_before_its_pixels_are_decoded() -> None:
+    bomb = png(Image.new("1", (5000, 5000)))  # a few kB that claim 25 million pixels
+    assert len(bomb) < 100_000
+    with pytest.raises(VerificationFailed, match="larger than any screen"):
+        decode_frame(bomb)
+
+
+def test_a_png_cut_off_midway_fails_now_not_when_saved() -> None:
+    data = png(valid_frame())
+    with pytest.raises(VerificationFailed, match="screenshot does not decode"):
+        decode_frame(data[: len(data) // 2])

@@ -1,0 +1,98 @@
+"""A deadline for every call to a phone, enforced on the sockets the call opens.
+
+adbutils gives each socket a 600 s timeout and uiautomator2's ``http_timeout`` never reaches the
+forwarded socket its JSON-RPC runs over, so a phone (or a uiautomator2 server) that stops answering
+mid-reply would hang the tool. Every socket to a phone is opened through
+:meth:`DeadlineClient.make_connection`; while a :meth:`DeadlineClient.deadline` is open, the sockets
+opened under it are recorded, and when its time is up a timer shuts them down. The call blocked on
+one of them returns at once with an error, and a connection tried after the deadline is refused, so
+no loop inside adbutils or uiautomator2 can outlive it. Sockets that outlive a call that finished in
+time (the stream the uiautomator2 server runs on) are left alone.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import adbutils
+
+
+class Deadline:
+    """One call's time limit and the sockets opened under it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def register(self, sock: socket.socket) -> None:
+        with self._lock:
+            if not self.expired:
+                self._sockets.append(sock)
+                return
+        _shut(sock)
+        raise adbutils.AdbTimeout(f"no answer within {self.seconds:g} s")
+
+    def check(self) -> None:
+        if self.expired:
+            raise adbutils.AdbTimeout(f"no answer within {self.seconds:g} s")
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by its owner
+
+
+class DeadlineClient(adbutils.AdbClient):
+    """An adb client whose connections obey the deadline of the call (in this thread) that opens them."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._local = threading.local()
+
+    @contextmanager
+    def deadline(self, seconds: float) -> Iterator[Deadline]:
+        """Bound everything this thread does through this client for ``seconds``."""
+        scope = Deadline(seconds)
+        outer = getattr(self._local, "scope", None)
+        self._local.scope = scope
+        scope.start()
+        try:
+            yield scope
+        finally:
+            scope.cancel()
+            self._local.scope = outer
+
+    def make_connection(self, timeout: float | None = None) -> adbutils.AdbConnection:
+        scope: Deadline | None = getattr(self._local, "scope", None)
+        if scope is not None:
+            scope.check()
+        conn = super().make_connection(timeout=timeout)
+        if scope is not None:
+            try:
+                scope.register(conn.conn)
+            except adbutils.AdbTimeout:
+                conn.close()
+                raise
+        return conn
