@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
 
+from .. import secret_env
 from .. import run
 from ..errors import DeviceError, UsageError
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
@@ -101,8 +101,8 @@ def secret_source(password_file: str | None, interactive: bool):
     def source(name: str, env: str | None) -> str | None:
         if password_file:
             return run.read_secret_file(password_file)
-        if env and os.environ.get(env):
-            return os.environ[env]
+        if env and secret_env.read(env):
+            return secret_env.read(env)
         if interactive:
             return getpass.getpass(f"{name} (hidden): ")
         return None

@@ -10,6 +10,7 @@ import sys
 import click
 
 from .. import __version__
+from .. import secret_env
 from ..errors import MiuiAutomatorError
 
 
@@ -37,6 +38,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return (and exit with) the exit code."""
+    secret_env.withdraw()  # first of all: no child process may inherit a password from our environment
     try:
         result = cli.main(args=argv, prog_name="miui-automator", standalone_mode=False)
         code = result if isinstance(result, int) else 0

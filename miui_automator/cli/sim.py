@@ -25,6 +25,7 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError, DeviceError, UsageError
+from ..secret_env import scrubbed_environ
 from ..sim.faults import FaultRegistry
 from ..sim.state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, hardware_serial
 from ..sim.variants import VARIANTS
@@ -216,7 +217,7 @@ def _start_detached(name: str) -> None:
     ready.unlink(missing_ok=True)
     args = [a for a in sys.argv[1:] if a != "--detach"]
     log_path = state_dir() / f"{name}.log"
-    env = dict(os.environ, MIUI_AUTOMATOR_SIM_READY=str(ready))
+    env = scrubbed_environ(MIUI_AUTOMATOR_SIM_READY=str(ready))  # the simulator lives on: no secrets in it
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "miui_automator.cli.main", *args], stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ class _AutomationDown(Exception):
         self.sent = sent
 
 
+NETWORK_SERIAL = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}")
+
+
 def adb_client(server: str | None = None) -> DeadlineClient:
     """The adb server to use: ``host:port``, ``port``, or the environment's default."""
     if not server:
@@ -111,6 +115,11 @@ class AndroidDevice:
         try:
             with self._client.deadline(deadlines.shell_s) as scope:
                 states = {d.serial: d.state for d in self._client.list()}
+                if serial not in states and NETWORK_SERIAL.fullmatch(serial):
+                    # A phone on network debugging (or a simulated one) the server has not met yet:
+                    # attach it as `adb connect` would, as uiautomator2 does for such serials.
+                    self._client.connect(serial, timeout=deadlines.shell_s)
+                    states = {d.serial: d.state for d in self._client.list()}
         except Exception as err:  # noqa: BLE001 - the adb server's answer is untrusted too
             why = f"no answer within {deadlines.shell_s:g} s" if scope.expired else describe(err)
             raise DeviceError(f"cannot reach the adb server{' at ' + server if server else ''}: {why}",

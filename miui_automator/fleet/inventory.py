@@ -23,6 +23,7 @@ from typing import Mapping
 
 from yaml.nodes import Node, ScalarNode
 
+from .. import secret_env
 from ..errors import ConfigError
 from ..yaml_reader import YamlReader, is_null, read_text
 
@@ -70,7 +71,7 @@ class PasswordSource:
     def read(self) -> str | None:
         """The password; None when the variable is not set (a flow whose password is optional goes on)."""
         if self.env:
-            return os.environ.get(self.env) or None
+            return secret_env.read(self.env)
         assert self.file is not None
         try:
             return self.file.read_text(encoding="utf-8").rstrip("\r\n")
@@ -289,6 +290,7 @@ class _Parser(YamlReader):
             name = self.text(value, "password env").strip()
             if not ENV_NAME.match(name):
                 self.fail(value, f"password env {name!r} is not an environment variable name")
+            secret_env.withdraw([name])  # before any child process (the adb server) could inherit it
             return PasswordSource(env=name, origin=self.origin(node))
         file = Path(os.path.expanduser(self.text(value, "password file").strip()))
         if not file.is_absolute():

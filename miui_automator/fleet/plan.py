@@ -12,12 +12,12 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from .. import secret_env
 from ..device.info import DeviceInfo
 from ..errors import ConfigError, DeviceError, MiuiAutomatorError, UsageError
 from ..flow.model import Flow
@@ -301,8 +301,8 @@ def secret_reader(flow: Flow, password: PasswordSource | None, password_file: st
             return value
         if password_file:
             return read_secret_file(password_file)
-        if env and os.environ.get(env):
-            return os.environ[env]
+        if env and secret_env.read(env):
+            return secret_env.read(env)
         return prompt(name) if prompt else None
 
     return source

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .. import secret_env
 from ..flow.model import Flow
 from ..flow.parser import FlowResolver, load_flow
 from ..screens.catalogue import default_catalogue
@@ -24,5 +25,9 @@ def builtin_flows() -> list[str]:
 def load(ref: str) -> Flow:
     """A built-in flow by name, or a YAML file by path; validated completely (screens, tasks, sub-flows)."""
     path = Path(ref)
-    return load_flow(path if path.suffix in (".yaml", ".yml") or os.sep in ref else ref,
+    flow = load_flow(path if path.suffix in (".yaml", ".yml") or os.sep in ref else ref,
                      known_screens=default_catalogue().names, builtin_dir=BUILTIN_DIR, known_tasks=registry())
+    # The flow names where its secrets come from: take them out of the environment before any child process
+    # (the adb server above all) can inherit them.
+    secret_env.withdraw(p.env for p in flow.params if p.secret and p.env)
+    return flow

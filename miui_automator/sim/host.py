@@ -29,6 +29,7 @@ import time
 from typing import Any, Callable
 
 from ..errors import DeviceError
+from ..secret_env import scrubbed_environ
 from .transport import AdbdServer
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,8 @@ def ensure_adb_server(port: int | None = None, *, usb: bool = True) -> None:
     port = _resolve_port(port)
     if adb_server_alive(port):
         return
-    env = dict(os.environ) if usb else dict(os.environ, ADB_LIBUSB="0")
+    # The server outlives us: it must not carry a password from our environment for as long as it runs.
+    env = scrubbed_environ() if usb else scrubbed_environ(ADB_LIBUSB="0")
     # The server daemonises; its stdio must not be our pipes or run() would wait for it.
     proc = subprocess.run([adb_path(), "-P", str(port), "start-server"], stdin=subprocess.DEVNULL, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=ADB_START_TIMEOUT)
