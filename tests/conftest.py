@@ -50,6 +50,16 @@ def _own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("MIUI_AUTOMATOR_HOME", str(tmp_path_factory.mktemp("home")))
 
 
+@pytest.fixture(autouse=True)
+def _no_withdrawn_secrets() -> Iterator[None]:
+    """Secrets a test's CLI call withdrew from the environment belong to that test only."""
+    from miui_automator import secret_env
+
+    secret_env.forget()
+    yield
+    secret_env.forget()
+
+
 @pytest.fixture(scope="session")
 def adb_port() -> Iterator[int]:
     """The port of the real adb server (from the adbutils wheel) this session uses; killed at the end."""
