@@ -27,6 +27,8 @@ def verify_cmd(backup_dir: Path) -> None:
     result = verify_and_mark(backup_dir, log=lambda level, message: click.echo(f"{level}: {message}", err=True))
     for problem in result.problems:
         click.echo(problem, err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not result.ok:
         raise VerificationFailed(f"{backup_dir}: {len(result.problems)} of {result.entries} files do not match the manifest",
                                  problems=result.problems)

@@ -111,7 +111,7 @@ def test_a_miui_backup_older_than_the_run_fails_the_stage(make_phone, sim_host, 
     assert state.stage("miui_backup") == "failed" and state.data["miui_backup"] is None
 
 
-def test_backup_verify_warns_about_wider_permissions(make_phone, tmp_path):
+def test_backup_verify_warns_about_wider_permissions(make_phone, tmp_path, capsys):
     dev = make_phone(media_files=2, media_bytes=1024)
     driver = AndroidDevice(dev.serial)
     folder = stages.begin(driver, tmp_path).folder
@@ -123,3 +123,7 @@ def test_backup_verify_warns_about_wider_permissions(make_phone, tmp_path):
     result = verify_and_mark(folder)
     assert result.ok and len(result.warnings) == 1
     assert "exports/contacts.vcf (0644)" in result.warnings[0] and "chmod -R go-rwx" in result.warnings[0]
+    from miui_automator.cli.main import main
+
+    assert main(["backup", "verify", str(folder)]) == 0
+    assert "warning: " in capsys.readouterr().err
