@@ -9,6 +9,7 @@ to its client as ``FAIL closed`` — exactly what a real adbd does for an unknow
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Awaitable, Callable
 
@@ -40,6 +41,17 @@ def mixed_output(result: ShellResult) -> bytes:
     if result.interleaved is not None:
         return result.interleaved
     return result.stderr + result.stdout
+
+
+async def occupy(stream: StreamIO, seconds: float) -> bool:
+    """Let a command take ``seconds``; False if the host hung up first (the command is killed)."""
+    if seconds <= 0:
+        return not stream.closed.is_set()
+    try:
+        await asyncio.wait_for(stream.closed.wait(), seconds)
+    except asyncio.TimeoutError:
+        return True
+    return False
 
 
 def parse_shell_service(service: str) -> tuple[list[str], str] | None:
@@ -106,11 +118,13 @@ class DeviceServices:
                 break
             stdin += chunk
         result = self._shell(command, bytes(stdin))
+        if not await occupy(stream, result.duration):
+            return
         output = mixed_output(result)
         if output:
             await stream.write(output)
         if result.hold is not None:
-            await result.hold(stream.closed)
+            await result.hold(stream.closed, stream.write)
         await stream.close()
 
     async def _run_v2(self, stream: StreamIO, command: str, pty: bool) -> None:
@@ -127,6 +141,14 @@ class DeviceServices:
             if any(pid == shellproto.CLOSE_STDIN for pid, _ in packets):
                 break
         result = self._shell(command, bytes(stdin))
+        if not await occupy(stream, result.duration):
+            return
+
+        async def more(data: bytes) -> None:
+            if pty:
+                data = data.replace(b"\n", b"\r\n")
+            await stream.write(shellproto.encode(shellproto.STDOUT, data))
+
         if pty:
             # A pty merges the streams and turns "\n" into "\r\n" (onlcr).
             out = shellproto.encode(shellproto.STDOUT, mixed_output(result).replace(b"\n", b"\r\n"))
@@ -137,7 +159,7 @@ class DeviceServices:
         if result.hold is not None:
             if out:
                 await stream.write(out)
-            await result.hold(stream.closed)
+            await result.hold(stream.closed, more)
             out = b""
         await stream.write(out + shellproto.encode_exit(result.rc))
         await stream.close()
@@ -190,6 +212,8 @@ class DeviceServices:
                 if command:
                     result = shell.run(command, b"")
                     rc = result.rc
+                    if not await occupy(stream, result.duration):
+                        return
                     await send(mixed_output(result))
                 await prompt()
         if v2:

@@ -124,7 +124,7 @@ def test_pty_interactive_shell_echoes_prompts_and_stops_at_exit(services):
 
 
 def test_held_command_writes_output_first_and_closes_after_the_host_does(services, monkeypatch):
-    async def hold(closed: asyncio.Event) -> None:
+    async def hold(closed: asyncio.Event, write) -> None:
         await closed.wait()
 
     monkeypatch.setattr(services, "_shell", lambda command, stdin: ShellResult(stdout=b"started\n", hold=hold))
