@@ -10,10 +10,13 @@ to its client as ``FAIL closed`` — exactly what a real adbd does for an unknow
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import struct
 from typing import Awaitable, Callable
 
 from . import shellproto
+from .reverse import Dialer, ReverseError, table_for
 from .shell import Shell, ShellResult
 from .streamio import StreamIO
 from .sync import SyncSession
@@ -54,6 +57,22 @@ async def occupy(stream: StreamIO, seconds: float) -> bool:
     return False
 
 
+FB_VERSION = 2
+FB_SRGB = 1  # the colorSpace field adbd fills from the display's dataspace
+
+
+def framebuffer_frame(png: bytes) -> bytes:
+    """The ``framebuffer:`` reply: LE u32 version, bpp, colorSpace, size, width, height, the
+    red/blue/green/alpha offset+length pairs (framebuffer_service.cpp's order), then pixels."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    pixels = image.tobytes()
+    header = struct.pack("<14I", FB_VERSION, 32, FB_SRGB, len(pixels), image.width, image.height,
+                         0, 8, 16, 8, 8, 8, 24, 8)
+    return header + pixels
+
+
 def parse_shell_service(service: str) -> tuple[list[str], str] | None:
     """``shell[,arg…]:[command]`` -> (args, command); None if it is not a shell service."""
     head, colon, command = service.partition(":")
@@ -72,7 +91,9 @@ class DeviceServices:
         self.phone = phone
         self.u2 = U2Server(phone)  # one server process: named UiObjects and touches span requests
 
-    def route(self, service: str) -> Handler | None:
+    def route(self, service: str, dialer: Dialer | None = None) -> Handler | None:
+        """The handler for ``service``; ``dialer`` opens streams to the host over the same adb
+        connection (what ``reverse:forward`` rules use), None where there is no such connection."""
         shell = parse_shell_service(service)
         if shell is not None:
             args, command = shell
@@ -88,15 +109,16 @@ class DeviceServices:
             return lambda stream: self._run_raw(stream, command)
         if service == "sync:":
             return self._sync
+        if service == "framebuffer:":
+            return self._framebuffer
         if service.startswith("tcp:"):
             port, _, host = service[len("tcp:"):].partition(":")
             if port == U2_PORT and host in _LOCALHOST and self.phone.u2_running:
                 return self.u2.serve
             return None
-        if service == "reverse:list-forward":
-            return self._reverse_list
         if service.startswith("reverse:"):
-            return self._reverse_refused
+            command = service[len("reverse:"):]
+            return lambda stream: self._reverse(stream, command, dialer)
         return None
 
     # ------------------------------------------------------------------ shell
@@ -233,16 +255,44 @@ class DeviceServices:
                 await stream.write(out)
         await stream.close()
 
-    # ------------------------------------------------------------------ reverse
-    @staticmethod
-    async def _reverse_list(stream: StreamIO) -> None:
-        """No reverse forwards exist: an empty hex4 length block."""
-        await stream.write(b"0000")
+    # ------------------------------------------------------------------ framebuffer
+    async def _framebuffer(self, stream: StreamIO) -> None:
+        """adbd's framebuffer service: a version-2 header (sRGB, RGBA_8888), then the raw frame."""
+        await stream.write(framebuffer_frame(self.phone.screenshot("png")))
         await stream.close()
 
-    @staticmethod
-    async def _reverse_refused(stream: StreamIO) -> None:
-        """Reverse forwarding would make the device OPEN streams to the host, which this phone never does."""
-        message = b"reverse forwarding is not supported by this device"
-        await stream.write(b"FAIL" + f"{len(message):04x}".encode() + message)
+    # ------------------------------------------------------------------ reverse
+    async def _reverse(self, stream: StreamIO, command: str, dialer: Dialer | None) -> None:
+        """adbd's reverse service: run one forward command on the phone's listener table and
+        answer inside the stream (OKAY, or FAIL + hex4 length + message), as adbd does."""
+        table = table_for(self.phone)
+        if command == "list-forward":
+            lines = "".join(f"host {remote} {local}\n" for remote, local in table.listing()).encode()
+            await stream.write(f"{len(lines):04x}".encode() + lines)
+            await stream.close()
+            return
+        reply = b"OKAY"
+        try:
+            if command == "killforward-all":
+                table.clear()
+            elif command.startswith("killforward:"):
+                table.remove(command[len("killforward:"):])
+            elif command.startswith("forward:"):
+                rule = command[len("forward:"):]
+                norebind = rule.startswith("norebind:")
+                remote, sep, local = rule[len("norebind:") if norebind else 0:].partition(";")
+                if not sep:
+                    raise ReverseError("bad forward: missing ';'")
+                if dialer is None:
+                    raise ReverseError("cannot bind listener: no connection to the host")
+                bound = table.forward(remote, local, dialer, norebind)
+                if remote == "tcp:0":
+                    port = bound[len("tcp:"):].encode()
+                    reply += f"{len(port):04x}".encode() + port
+            else:
+                raise ReverseError(f"unknown reverse command '{command}'")
+        except ReverseError as exc:
+            message = str(exc).encode()
+            reply = b"FAIL" + f"{len(message):04x}".encode() + message
+        await stream.write(reply)
         await stream.close()
