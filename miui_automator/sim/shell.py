@@ -14,7 +14,6 @@ marker.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import posixpath
 import re

@@ -32,7 +32,6 @@ PRIVATE_ROOTS = ("/data/data", "/data/user", "/data/system", "/data/misc", "/dat
 
 # Gate of MIUI's "USB debugging (Security settings)" toggle (miui-facts §6.1).
 GATE_PROP = "persist.security.adbinput"
-INSTALL_GATE_PROP = "persist.security.adbinstall"
 
 
 class Sink(Protocol):
