@@ -2,16 +2,19 @@
 
 Driven through Google's adb (the binary in the adbutils wheel), adbutils and uiautomator2:
 processes and kill, commands that take time (gestures, sleeps a client times out on),
-app_current's pid, logcat streaming, settings, WLAN address, framebuffer and reverse forwarding.
+app_current's pid, logcat streaming, settings, WLAN address, framebuffer, reverse forwarding,
+and installing uiautomator2's input method (refused while "Install via USB" is off).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import socket
 import subprocess
 import threading
 import time
+from importlib import resources
 
 import adbutils
 import pytest
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 CLI_TIMEOUT = 60
 GESTURE_S = 0.3
+KEYBOARD_APK = (resources.files("uiautomator2") / "assets" / "app-uiautomator.apk").read_bytes()
 
 
 def adb(port: int, serial: str, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
@@ -177,3 +181,44 @@ def test_adb_cli_reverse_list_and_remove(adb_port, make_phone):
     assert again.returncode == 1 and b"cannot rebind" in again.stderr
     assert adb(adb_port, sim.serial, "reverse", "--remove-all").returncode == 0
     assert adb(adb_port, sim.serial, "reverse", "--list").stdout.strip() == b""
+
+
+# ---------------------------------------------------------------------------- input method
+ADB_KEYBOARD = "com.github.uiautomator/.AdbKeyboard"
+
+
+def focus_password_field(d) -> None:
+    assert d.shell("am start -n com.android.settings/.MiuiMasterClear").exit_code == 0
+    d(resourceId="com.android.settings:id/erase_data").click()
+    assert d(resourceId="android:id/input", focused=True).wait(timeout=5)
+
+
+def test_u2_installs_its_keyboard_which_types_and_reads_the_clipboard(u2_phone, adb_port):
+    d, sim, read = u2_phone()
+    assert ADB_KEYBOARD not in adb(adb_port, sim.serial, "shell", "ime list -s -a").stdout.decode()
+    d.set_input_ime(True)  # adbutils install of uiautomator2's APK, ime enable, ime set
+    assert ADB_KEYBOARD in adb(adb_port, sim.serial, "shell", "ime list -s").stdout.decode().split()
+    assert d.current_ime() == ADB_KEYBOARD
+    focus_password_field(d)
+    text = base64.b64encode("héllo wörld".encode()).decode()
+    typed = adb(adb_port, sim.serial, "shell", "am", "broadcast", "-a", "ADB_KEYBOARD_INPUT_TEXT", "--es", "text", text)
+    assert b'result=-1, data="success"' in typed.stdout
+    assert read(lambda p: p.top.typed.get("password")) == "héllo wörld"
+    d.send_action("done")  # the keyboard's editor action answers RESULT_OK
+    d.clipboard = "from the clipboard"
+    clip = d._broadcast("ADB_KEYBOARD_GET_CLIPBOARD")
+    assert clip.code == -1 and base64.b64decode(clip.data).decode() == "from the clipboard"
+
+
+def test_install_is_refused_without_install_via_usb(make_phone, adb_port, sim_host, tmp_path):
+    sim = make_phone()
+    sim_host.call(lambda: setattr(sim.phone.state, "install_via_usb", False))
+    apk = tmp_path / "keyboard.apk"
+    apk.write_bytes(KEYBOARD_APK)
+    run = adb(adb_port, sim.serial, "install", str(apk))
+    assert run.returncode == 1 and b"INSTALL_FAILED_USER_RESTRICTED" in run.stdout + run.stderr
+    with pytest.raises(adbutils.AdbInstallError, match="INSTALL_FAILED_USER_RESTRICTED"):
+        adbutils.AdbClient(port=adb_port).device(sim.serial).install(str(apk), nolaunch=True, silent=True)
+    sim_host.call(lambda: setattr(sim.phone.state, "install_via_usb", True))
+    assert adb(adb_port, sim.serial, "install", str(apk)).returncode == 0
+    assert adb(adb_port, sim.serial, "shell", "pm path com.github.uiautomator").stdout.startswith(b"package:/data/app/")

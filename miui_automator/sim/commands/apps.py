@@ -266,7 +266,7 @@ def _install(ctx: Ctx, args: list[str]) -> int:
                                                               "setParamsSize(PackageManagerShellCommand.java:605)",
                                                               )).rstrip("\n"), 255)
         data = fs.read(norm)
-    ctx.out("Performing Streamed Install\n")
+        ctx.out("Performing Streamed Install\n")  # a streamed install's client prints this itself
     if not ctx.phone.state.install_via_usb:
         ctx.out("Failure [INSTALL_FAILED_USER_RESTRICTED: Install canceled by user]\n")
         return 1
