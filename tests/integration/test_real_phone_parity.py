@@ -222,3 +222,34 @@ def test_install_is_refused_without_install_via_usb(make_phone, adb_port, sim_ho
     sim_host.call(lambda: setattr(sim.phone.state, "install_via_usb", True))
     assert adb(adb_port, sim.serial, "install", str(apk)).returncode == 0
     assert adb(adb_port, sim.serial, "shell", "pm path com.github.uiautomator").stdout.startswith(b"package:/data/app/")
+
+
+# ---------------------------------------------------------------------------- screenrecord
+def decoded_duration(data: bytes) -> tuple[str, tuple[int, int], float]:
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        times = [frame.time for frame in container.decode(video=0)]
+        return stream.codec_context.name, (stream.width, stream.height), times[-1]
+
+
+def test_screenrecord_time_limit_gives_a_playable_mp4(adb_port, make_phone, tmp_path):
+    sim = make_phone()
+    started = time.monotonic()
+    run = adb(adb_port, sim.serial, "shell", "screenrecord", "--time-limit", "1", "/sdcard/Movies/rec.mp4")
+    assert run.returncode == 0, run.stderr
+    assert time.monotonic() - started >= 1.0
+    assert adb(adb_port, sim.serial, "pull", "/sdcard/Movies/rec.mp4", str(tmp_path / "rec.mp4")).returncode == 0
+    codec, size, last = decoded_duration((tmp_path / "rec.mp4").read_bytes())
+    assert codec == "h264" and size == (1080, 2400) and last == pytest.approx(1.0, abs=0.1)
+
+
+def test_screenrecord_stopped_by_the_host_still_finishes_the_file(adb_device, wait_until):
+    stream = adb_device.shell("screenrecord --size 540x1200 /sdcard/Movies/stopped.mp4", stream=True)
+    started = time.monotonic()
+    wait_until(lambda: time.monotonic() - started >= 0.5, timeout=5, message="half a second of recording")
+    stream.close()  # like Ctrl-C on `adb shell screenrecord`: the phone finishes the MP4
+    wait_until(lambda: adb_device.sync.exists("/sdcard/Movies/stopped.mp4"), timeout=20, message="MP4 written")
+    codec, size, last = decoded_duration(adb_device.sync.read_bytes("/sdcard/Movies/stopped.mp4"))
+    assert codec == "h264" and size == (540, 1200) and 0.4 <= last < 5
