@@ -29,7 +29,7 @@ _LOCALHOST = ("", "localhost", "127.0.0.1")
 
 # Streamed installs (`adb install` with the `cmd` feature: `exec:cmd package 'install' -S <size>`,
 # or `pm install-write -S <size> …`) send exactly <size> bytes of APK on stdin; no other command
-# the phone models reads stdin, and waiting for stdin EOF would hang the adb CLI.
+# the phone models reads the host's stdin, and waiting for stdin EOF would hang the adb CLI.
 _STDIN_SIZE = re.compile(r"\binstall(?:-write)?\b.*?(?:^|\s)-S\s+(\d+)")
 
 
