@@ -37,7 +37,8 @@ MAX_SEARCH_SWIPES = 30  # UiScrollable's default for scrollIntoView
 SCROLL_FRACTION = 0.6  # one scroll step moves this share of the list's height
 FLING_FRACTION = 2.0
 LONG_PRESS_MS = 400  # ViewConfiguration's long-press timeout
-MAX_HOLD_MS = 10_000  # a click [x, y, ms] never holds the request longer than this
+MAX_HOLD_MS = 10_000  # a click [x, y, ms] or a gesture never holds the request longer than this
+STEP_SECONDS = 0.005  # UiAutomator injects one move of a swipe or drag every 5 ms
 TOUCH_SLOP = 24  # px a touch may wander and still be a tap
 SWIPE_MARGIN = 5  # UiObject.swipe* stays this far inside the object's bounds
 CORNER_INSET = 5  # UiObject.clickTopLeft/BottomRight offset
@@ -479,30 +480,38 @@ class JsonRpc:
         self.phone.tap(x, y)
         return self._poll(lambda: self.phone.current_screen_name() != before, timeout)
 
-    def rpc_swipe(self, *args: Any) -> bool:
+    def rpc_swipe(self, *args: Any) -> Wait | bool:
         if args and isinstance(args[0], (dict, str)):
             _arity(args, 3, 4)
             percent = _num(args[2]) if len(args) == 4 else 1.0
             return self._swipe_object(args[0], _str(args[1]) or "", percent, _int(args[-1]))
         _arity(args, 5)
         sx, sy, ex, ey, steps = (_int(a) for a in args)
-        return self.phone.swipe(sx, sy, ex, ey, steps)
+        return self._gesture(self.phone.swipe(sx, sy, ex, ey, steps), steps)
 
-    def rpc_drag(self, *args: Any) -> bool:
+    def rpc_drag(self, *args: Any) -> Wait:
         _arity(args, 5)
         sx, sy, ex, ey, steps = (_int(a) for a in args)
-        return self.phone.swipe(sx, sy, ex, ey, steps)
+        return self._gesture(self.phone.swipe(sx, sy, ex, ey, steps), steps)
 
-    def rpc_swipePoints(self, *args: Any) -> bool:
+    @staticmethod
+    def _gesture(done: bool, steps: int) -> Wait:
+        """Answer once the gesture is over: UiAutomator moves the finger one step every 5 ms."""
+        yield min(max(steps, 0) * STEP_SECONDS, MAX_HOLD_MS / 1000)
+        return done
+
+    def rpc_swipePoints(self, *args: Any) -> Wait | bool:
         _arity(args, 2)
         if not isinstance(args[0], list):
             raise params_invalid()
         points = [_int(v) for v in args[0]]
         if len(points) < 4:
             return False
-        return self.phone.swipe(points[0], points[1], points[-2], points[-1], _int(args[1]))
+        steps = _int(args[1])
+        done = self.phone.swipe(points[0], points[1], points[-2], points[-1], steps)
+        return self._gesture(done, steps * (len(points) // 2 - 1))
 
-    def _swipe_object(self, target: Any, direction: str, percent: float, steps: int) -> bool:
+    def _swipe_object(self, target: Any, direction: str, percent: float, steps: int) -> Wait | bool:
         left, top, right, bottom = self._node(target).bounds
         cx, cy = (left + right) // 2, (top + bottom) // 2
         half_h = (bottom - top - 2 * SWIPE_MARGIN) * percent / 2
@@ -515,16 +524,17 @@ class JsonRpc:
         move = next((m for name, m in moves.items() if direction in (name, name[0])), None)
         if move is None:
             return False
-        return self.phone.swipe(*(int(v) for v in move), steps)
+        return self._gesture(self.phone.swipe(*(int(v) for v in move), steps), steps)
 
-    def rpc_dragTo(self, *args: Any) -> bool:
+    def rpc_dragTo(self, *args: Any) -> Wait:
         _arity(args, 3, 4)
         sx, sy = self._center(args[0])
         if len(args) == 3:
             ex, ey = self._center(args[1])
         else:
             ex, ey = _int(args[1]), _int(args[2])
-        return self.phone.swipe(sx, sy, ex, ey, _int(args[-1]))
+        steps = _int(args[-1])
+        return self._gesture(self.phone.swipe(sx, sy, ex, ey, steps), steps)
 
     def rpc_injectInputEvent(self, *args: Any) -> bool:
         """Raw touches: a down and an up close together are a tap (long if held), anything else a swipe."""

@@ -9,10 +9,14 @@ to its client as ``FAIL closed`` — exactly what a real adbd does for an unknow
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+import struct
 from typing import Awaitable, Callable
 
 from . import shellproto
+from .reverse import Dialer, ReverseError, table_for
 from .shell import Shell, ShellResult
 from .streamio import StreamIO
 from .sync import SyncSession
@@ -25,7 +29,7 @@ _LOCALHOST = ("", "localhost", "127.0.0.1")
 
 # Streamed installs (`adb install` with the `cmd` feature: `exec:cmd package 'install' -S <size>`,
 # or `pm install-write -S <size> …`) send exactly <size> bytes of APK on stdin; no other command
-# the phone models reads stdin, and waiting for stdin EOF would hang the adb CLI.
+# the phone models reads the host's stdin, and waiting for stdin EOF would hang the adb CLI.
 _STDIN_SIZE = re.compile(r"\binstall(?:-write)?\b.*?(?:^|\s)-S\s+(\d+)")
 
 
@@ -40,6 +44,33 @@ def mixed_output(result: ShellResult) -> bytes:
     if result.interleaved is not None:
         return result.interleaved
     return result.stderr + result.stdout
+
+
+async def occupy(stream: StreamIO, seconds: float) -> bool:
+    """Let a command take ``seconds``; False if the host hung up first (the command is killed)."""
+    if seconds <= 0:
+        return not stream.closed.is_set()
+    try:
+        await asyncio.wait_for(stream.closed.wait(), seconds)
+    except asyncio.TimeoutError:
+        return True
+    return False
+
+
+FB_VERSION = 2
+FB_SRGB = 1  # the colorSpace field adbd fills from the display's dataspace
+
+
+def framebuffer_frame(png: bytes) -> bytes:
+    """The ``framebuffer:`` reply: LE u32 version, bpp, colorSpace, size, width, height, the
+    red/blue/green/alpha offset+length pairs (framebuffer_service.cpp's order), then pixels."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    pixels = image.tobytes()
+    header = struct.pack("<14I", FB_VERSION, 32, FB_SRGB, len(pixels), image.width, image.height,
+                         0, 8, 16, 8, 8, 8, 24, 8)
+    return header + pixels
 
 
 def parse_shell_service(service: str) -> tuple[list[str], str] | None:
@@ -60,7 +91,9 @@ class DeviceServices:
         self.phone = phone
         self.u2 = U2Server(phone)  # one server process: named UiObjects and touches span requests
 
-    def route(self, service: str) -> Handler | None:
+    def route(self, service: str, dialer: Dialer | None = None) -> Handler | None:
+        """The handler for ``service``; ``dialer`` opens streams to the host over the same adb
+        connection (what ``reverse:forward`` rules use), None where there is no such connection."""
         shell = parse_shell_service(service)
         if shell is not None:
             args, command = shell
@@ -76,15 +109,16 @@ class DeviceServices:
             return lambda stream: self._run_raw(stream, command)
         if service == "sync:":
             return self._sync
+        if service == "framebuffer:":
+            return self._framebuffer
         if service.startswith("tcp:"):
             port, _, host = service[len("tcp:"):].partition(":")
             if port == U2_PORT and host in _LOCALHOST and self.phone.u2_running:
                 return self.u2.serve
             return None
-        if service == "reverse:list-forward":
-            return self._reverse_list
         if service.startswith("reverse:"):
-            return self._reverse_refused
+            command = service[len("reverse:"):]
+            return lambda stream: self._reverse(stream, command, dialer)
         return None
 
     # ------------------------------------------------------------------ shell
@@ -106,11 +140,13 @@ class DeviceServices:
                 break
             stdin += chunk
         result = self._shell(command, bytes(stdin))
+        if not await occupy(stream, result.duration):
+            return
         output = mixed_output(result)
         if output:
             await stream.write(output)
         if result.hold is not None:
-            await result.hold(stream.closed)
+            await result.hold(stream.closed, stream.write)
         await stream.close()
 
     async def _run_v2(self, stream: StreamIO, command: str, pty: bool) -> None:
@@ -127,6 +163,14 @@ class DeviceServices:
             if any(pid == shellproto.CLOSE_STDIN for pid, _ in packets):
                 break
         result = self._shell(command, bytes(stdin))
+        if not await occupy(stream, result.duration):
+            return
+
+        async def more(data: bytes) -> None:
+            if pty:
+                data = data.replace(b"\n", b"\r\n")
+            await stream.write(shellproto.encode(shellproto.STDOUT, data))
+
         if pty:
             # A pty merges the streams and turns "\n" into "\r\n" (onlcr).
             out = shellproto.encode(shellproto.STDOUT, mixed_output(result).replace(b"\n", b"\r\n"))
@@ -137,7 +181,7 @@ class DeviceServices:
         if result.hold is not None:
             if out:
                 await stream.write(out)
-            await result.hold(stream.closed)
+            await result.hold(stream.closed, more)
             out = b""
         await stream.write(out + shellproto.encode_exit(result.rc))
         await stream.close()
@@ -190,6 +234,8 @@ class DeviceServices:
                 if command:
                     result = shell.run(command, b"")
                     rc = result.rc
+                    if not await occupy(stream, result.duration):
+                        return
                     await send(mixed_output(result))
                 await prompt()
         if v2:
@@ -209,16 +255,44 @@ class DeviceServices:
                 await stream.write(out)
         await stream.close()
 
-    # ------------------------------------------------------------------ reverse
-    @staticmethod
-    async def _reverse_list(stream: StreamIO) -> None:
-        """No reverse forwards exist: an empty hex4 length block."""
-        await stream.write(b"0000")
+    # ------------------------------------------------------------------ framebuffer
+    async def _framebuffer(self, stream: StreamIO) -> None:
+        """adbd's framebuffer service: a version-2 header (sRGB, RGBA_8888), then the raw frame."""
+        await stream.write(framebuffer_frame(self.phone.screenshot("png")))
         await stream.close()
 
-    @staticmethod
-    async def _reverse_refused(stream: StreamIO) -> None:
-        """Reverse forwarding would make the device OPEN streams to the host, which this phone never does."""
-        message = b"reverse forwarding is not supported by this device"
-        await stream.write(b"FAIL" + f"{len(message):04x}".encode() + message)
+    # ------------------------------------------------------------------ reverse
+    async def _reverse(self, stream: StreamIO, command: str, dialer: Dialer | None) -> None:
+        """adbd's reverse service: run one forward command on the phone's listener table and
+        answer inside the stream (OKAY, or FAIL + hex4 length + message), as adbd does."""
+        table = table_for(self.phone)
+        if command == "list-forward":
+            lines = "".join(f"host {remote} {local}\n" for remote, local in table.listing()).encode()
+            await stream.write(f"{len(lines):04x}".encode() + lines)
+            await stream.close()
+            return
+        reply = b"OKAY"
+        try:
+            if command == "killforward-all":
+                table.clear()
+            elif command.startswith("killforward:"):
+                table.remove(command[len("killforward:"):])
+            elif command.startswith("forward:"):
+                rule = command[len("forward:"):]
+                norebind = rule.startswith("norebind:")
+                remote, sep, local = rule[len("norebind:") if norebind else 0:].partition(";")
+                if not sep:
+                    raise ReverseError("bad forward: missing ';'")
+                if dialer is None:
+                    raise ReverseError("cannot bind listener: no connection to the host")
+                bound = table.forward(remote, local, dialer, norebind)
+                if remote == "tcp:0":
+                    port = bound[len("tcp:"):].encode()
+                    reply += f"{len(port):04x}".encode() + port
+            else:
+                raise ReverseError(f"unknown reverse command '{command}'")
+        except ReverseError as exc:
+            message = str(exc).encode()
+            reply = b"FAIL" + f"{len(message):04x}".encode() + message
+        await stream.write(reply)
         await stream.close()

@@ -14,7 +14,6 @@ marker.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import posixpath
 import re
@@ -54,9 +53,12 @@ class ShellResult:
     stdout: bytes = b""
     stderr: bytes = b""
     rc: int = 0
-    hold: Callable[[asyncio.Event], Awaitable[None]] | None = None
+    hold: Callable[..., Awaitable[None]] | None = None
     # stdout and stderr in the order they were written (what a shell v1 stream carries).
     interleaved: bytes | None = None
+    # Seconds the command line occupies on a real phone (``sleep``, a 2 s ``input swipe``): the
+    # transport answers only after this long, and a host that hangs up first ends it.
+    duration: float = 0.0
 
     @property
     def combined(self) -> bytes:
@@ -81,16 +83,16 @@ class Shell:
             script = parse(cmdline)
         except ShellSyntaxError as exc:
             err.write(f"{SH}: {exc}\n".encode())
-            return _result(chunks, 1, None)
+            return _result(chunks, 1, None, 0.0)
         rc = session.run_script(script, out, err)
-        return _result(chunks, rc & 0xFF, session.hold)
+        return _result(chunks, rc & 0xFF, session.hold, session.elapsed)
 
 
-def _result(chunks: list[tuple[int, bytes]], rc: int, hold) -> ShellResult:
+def _result(chunks: list[tuple[int, bytes]], rc: int, hold, duration: float) -> ShellResult:
     stdout = b"".join(data for fd, data in chunks if fd == 1)
     stderr = b"".join(data for fd, data in chunks if fd == 2)
     interleaved = b"".join(data for _, data in chunks) if stdout and stderr else None
-    return ShellResult(stdout, stderr, rc, hold, interleaved)
+    return ShellResult(stdout, stderr, rc, hold, interleaved, duration)
 
 
 # ----------------------------------------------------------------------------- sinks
@@ -140,7 +142,11 @@ class _Redirected(Exception):
 
 # ----------------------------------------------------------------------------- executor
 class _Session:
-    """One ``sh`` process: variables, cwd, ``$?``; satisfies :class:`commands.base.Session`."""
+    """One ``sh`` process: variables, cwd, ``$?``; satisfies :class:`commands.base.Session`.
+
+    Commands run against the model at once; what takes time on a phone (``sleep``, gestures)
+    adds to :attr:`elapsed`, which the transport then waits out before it answers.
+    """
 
     def __init__(self, phone, variables: dict[str, str], cwd: str, stdin: bytes) -> None:
         self.phone = phone
@@ -148,6 +154,7 @@ class _Session:
         self.cwd = cwd
         self.stdin = stdin
         self.status = 0
+        self.elapsed = 0.0
         self.hold = None
         self._err = _Null()
         self._substituted: int | None = None
@@ -165,6 +172,7 @@ class _Session:
             ctx.err(f"{SH}: {exc}\n")
             return 1
         rc = child.run_script(script, ctx.stdout, ctx.stderr)
+        self.elapsed += child.elapsed
         if child.hold is not None:
             ctx.hold = child.hold
         return rc
@@ -338,6 +346,7 @@ class _Session:
         except ShellSyntaxError as exc:
             raise CommandError(f"{SH}: {exc}") from None
         child.run_script(script, capture, self._err)
+        self.elapsed += child.elapsed
         self._substituted = child.status
         return bytes(capture.data).decode("utf-8", "surrogateescape").rstrip("\n")
 

@@ -15,6 +15,7 @@ import socket
 from collections import deque
 
 from . import wire
+from .reverse import table_for
 from .services import DeviceServices, Handler
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class _AdbdProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
+        table_for(self.server.phone).drop(self.dial)
         self._drop_streams(tuple(self.streams))
         self._can_write.set()
 
@@ -155,11 +157,12 @@ class _AdbdProtocol(asyncio.Protocol):
             self._drop_streams((event.local_id,))
         elif isinstance(event, wire.Reset):
             self._drop_streams(event.local_ids)
+            table_for(self.server.phone).drop(self.dial)  # a new transport starts with no reverse rules
         elif isinstance(event, wire.AuthRequired):
             log.info("%s: host key presented, waiting for authorization", self.server.name)
 
     def _open(self, request: wire.OpenRequest) -> None:
-        handler = self.server.services.route(request.service)
+        handler = self.server.services.route(request.service, self.dial)
         if handler is None:
             log.debug("%s: refused %r", self.server.name, request.service)
             self.conn.refuse(request.host_id)
@@ -182,6 +185,16 @@ class _AdbdProtocol(asyncio.Protocol):
             stream = self.streams.pop(local_id, None)
             if stream is not None:
                 stream._mark_closed()
+
+    async def dial(self, service: str) -> AdbStream | None:
+        """Open a stream to the host (a ``reverse:forward`` target); None if the host refuses."""
+        local_id = self.conn.open(service)
+        stream = AdbStream(self, local_id)
+        stream._window.clear()  # nothing may be written before the host's OKAY
+        self.streams[local_id] = stream
+        self._flush()
+        await stream._window.wait()  # opened by that OKAY, or by the CLSE of a refusal
+        return None if stream.closed.is_set() else stream
 
     # ------------------------------------------------------------------ used by AdbStream
     @property

@@ -7,8 +7,9 @@ device must send back accumulates in an outbox that the transport drains with
 tests drive the exact packet sequences the real adb server produces.
 
 The rules follow what real adbd does and what the adb 36 server checks (see
-docs/adb-u2-protocol.md sections 1 and 7): answer the host's CNXN with ours, never send OPEN
-(the server aborts on an unexpected device OPEN), at most one WRTE in flight per stream,
+docs/adb-u2-protocol.md sections 1 and 7): answer the host's CNXN with ours, send OPEN only for
+a ``reverse:forward`` target the host set up (the server aborts on any other device OPEN; the
+caller, :mod:`.reverse`, keeps to that), at most one WRTE in flight per stream,
 OKAY after every consumed host WRTE, and never a payload larger than the negotiated maximum.
 """
 
@@ -159,7 +160,7 @@ Event = Online | AuthRequired | Reset | OpenRequest | StreamData | StreamReady |
 @dataclass
 class _Stream:
     local_id: int
-    host_id: int
+    host_id: int  # 0 while a device-opened stream waits for the host's OKAY
     can_send: bool = True
 
 
@@ -230,6 +231,8 @@ class DeviceConnection:
                 events.append(StreamData(stream.local_id, msg.data))
         elif cmd == A_OKAY:
             stream = self._streams.get(msg.arg1)
+            if stream is not None and stream.host_id == 0 and msg.arg0:
+                stream.host_id = msg.arg0  # the host accepted a stream we opened
             if stream is not None and stream.host_id == msg.arg0:
                 stream.can_send = True
                 events.append(StreamReady(stream.local_id))
@@ -298,6 +301,14 @@ class DeviceConnection:
         local_id = self._allocate_id()
         self._streams[local_id] = _Stream(local_id, host_id)
         self._send(A_OKAY, local_id, host_id)
+        return local_id
+
+    def open(self, service: str) -> int:
+        """Open a stream to the host (a reverse connection); it is usable after the host's OKAY
+        (a :class:`StreamReady`) and refused if a :class:`StreamClosed` comes first."""
+        local_id = self._allocate_id()
+        self._streams[local_id] = _Stream(local_id, 0, can_send=False)
+        self._send(A_OPEN, local_id, 0, service.encode() + b"\0")
         return local_id
 
     def refuse(self, host_id: int) -> None:

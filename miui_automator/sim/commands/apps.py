@@ -1,20 +1,20 @@
-"""Activity and package managers: ``am``, ``monkey``, ``pm``, ``ime``.
+"""Activity and package managers: ``am``, ``monkey``, ``pm`` (input methods: :mod:`.ime`).
 
 Intents go to :meth:`Phone.start_activity`, which knows the MIUI screens; this module only
 speaks the command-line dialects (``am start -n pkg/.Act -a ... --es k v -W``) and prints
 what ActivityManager/PackageManager print. ``pm clear``/``pm grant`` honour MIUI's
 Security-settings gate (CLEAR_APP_USER_DATA, GRANT_RUNTIME_PERMISSIONS are denied to the
-shell while it is off); ``pm install`` honours "Install via USB".
+shell while it is off); ``pm install`` honours "Install via USB" (``state.install_via_usb``),
+parses the APK's manifest and keeps the APK at the package's path, as PackageManager does.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
-
+from ..apk import parse_apk
 from ..state import Package
 from .automation import INSTRUMENT_PACKAGE, u2_launch
-from .base import INSTALL_GATE_PROP, CommandError, Ctx, gate_open, java_exception, short_component
+from .base import CommandError, Ctx, gate_open, java_exception, short_component
+from .ime import forget_package, keyboard_broadcast
 from .procs import token
 
 _EXTRA_FLAGS = {"-e": 2, "--es": 2, "--ei": 2, "--ez": 2, "--el": 2, "--ef": 2, "--eu": 2, "--ecn": 2, "--eia": 2,
@@ -148,7 +148,12 @@ def am(ctx: Ctx, args: list[str]) -> int:
         return 0
     if verb in ("broadcast", "send-broadcast"):
         intent, _ = parse_intent(rest, verb)
-        ctx.out(f"Broadcasting: {intent.describe(0x400000)}\nBroadcast completed: result=0\n")
+        ctx.out(f"Broadcasting: {intent.describe(0x400000)}\n")
+        answer = keyboard_broadcast(ctx.phone, intent.action, intent.extras)
+        if answer is None:
+            ctx.out("Broadcast completed: result=0\n")
+        else:
+            ctx.out(f'Broadcast completed: result={answer[0]}, data="{answer[1]}"\n')
         return 0
     if verb in ("startservice", "start-service", "start-foreground-service", "startforegroundservice"):
         intent, _ = parse_intent(rest, verb)
@@ -231,7 +236,7 @@ _PM_FRAMES = (
     "com.android.server.pm.PackageManagerShellCommand.runClear(PackageManagerShellCommand.java:2573)",
     "com.android.server.pm.PackageManagerShellCommand.onCommand(PackageManagerShellCommand.java:276)",
 )
-_PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+")
+SESSION_ID = 1_358_254_097  # the install session PackageInstaller names its staging directory after
 
 
 def _list_packages(ctx: Ctx, args: list[str]) -> int:
@@ -248,23 +253,41 @@ def _list_packages(ctx: Ctx, args: list[str]) -> int:
 def _install(ctx: Ctx, args: list[str]) -> int:
     paths = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in ("-S", "-i", "--user"))]
     streamed = "-S" in args
-    if not streamed:
+    fs = ctx.phone.state.fs
+    if streamed:
+        data = ctx.stdin
+    else:
         if not paths:
             raise CommandError("Error: must either specify a package size or an APK file", 255)
         norm = ctx.resolve(paths[0])
-        if not ctx.phone.state.fs.exists(norm):
+        if not fs.exists(norm):
             raise CommandError(java_exception("install", f"java.lang.IllegalArgumentException: Error: Can't open file: "
                                               f"{paths[0]}", ("com.android.server.pm.PackageManagerShellCommand."
                                                               "setParamsSize(PackageManagerShellCommand.java:605)",
                                                               )).rstrip("\n"), 255)
-    ctx.out("Performing Streamed Install\n")
-    if ctx.phone.state.props.get(INSTALL_GATE_PROP, "0") != "1":
+        data = fs.read(norm)
+        ctx.out("Performing Streamed Install\n")  # a streamed install's client prints this itself
+    if not ctx.phone.state.install_via_usb:
         ctx.out("Failure [INSTALL_FAILED_USER_RESTRICTED: Install canceled by user]\n")
         return 1
-    stem = posixpath.basename(paths[0])[: -len(".apk")] if paths and paths[0].endswith(".apk") else ""
+    info = parse_apk(data)
+    session = f"/data/app/vmdl{SESSION_ID}.tmp/base.apk"
+    if info is None:
+        ctx.out(f"Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed parse during installPackageLI: {session} "
+                f"(at Binary XML file line #-1): Failed to parse {session}]\n")
+        return 1
     packages = ctx.phone.state.packages
-    if _PACKAGE_NAME.fullmatch(stem) and not any(p.name == stem for p in packages):
-        packages.append(Package(stem, f"/data/app/~~{token(stem)}==/{stem}-1/base.apk", system=False))
+    existing = next((p for p in packages if p.name == info.package), None)
+    if existing is not None and existing.system:
+        ctx.out(f"Failure [INSTALL_FAILED_UPDATE_INCOMPATIBLE: Existing package {info.package} signatures do not "
+                "match newer version; ignoring!]\n")
+        return 1
+    if existing is not None:
+        packages.remove(existing)
+    path = existing.path if existing is not None else \
+        f"/data/app/~~{token(info.package + 'install')}==/{info.package}-{token(info.package)}==/base.apk"
+    fs.write(path, data)
+    packages.append(Package(info.package, path, info.version_name, info.version_code, system=False))
     ctx.out("Success\n")
     return 0
 
@@ -338,58 +361,12 @@ def pm(ctx: Ctx, args: list[str]) -> int:
             return 1
         ctx.phone.force_stop(pkg)
         state.packages.remove(found[0])
+        if state.fs.exists(found[0].path):
+            state.fs.remove(found[0].path)
+        forget_package(ctx.phone, pkg)
         ctx.out("Success\n")
         return 0
     raise CommandError(f"Unknown command: {verb}", 255)
 
 
-# ----------------------------------------------------------------------------- ime
-def installed_imes(phone) -> list[tuple[str, bool]]:
-    """(IME id, shown without ``-a``) for the variant; never uiautomator2's AdbKeyboard."""
-    imes = [("com.android.inputmethod.latin/.LatinIME", True)]
-    if phone.state.props.get("ro.miui.build.region") == "cn":
-        imes += [("com.baidu.input_mi/.ImeService", True), ("com.sohu.inputmethod.sogou.xiaomi/.SogouIME", True)]
-    if phone.state.props.get("ro.miui.has_security_keyboard") == "1":
-        imes.append(("com.miui.securityinputmethod/.MiuiSecurityInputMethodService", False))
-    return imes
-
-
-def ime(ctx: Ctx, args: list[str]) -> int:
-    verb, rest = (args[0], args[1:]) if args else ("", [])
-    imes = installed_imes(ctx.phone)
-    ids = [i for i, _ in imes]
-    if verb == "list":
-        show_all = "-a" in rest
-        for ime_id, enabled in imes:
-            if not (enabled or show_all):
-                continue
-            if "-s" in rest:
-                ctx.out(ime_id + "\n")
-            else:
-                pkg, _, cls = ime_id.partition("/")
-                ctx.out(f"{ime_id}:\n  mId={ime_id} mSettingsActivityName=null mIsVrOnly=false\n"
-                        f"  Service:\n    ServiceInfo:\n      name={pkg + cls if cls.startswith('.') else cls}\n"
-                        f"      packageName={pkg}\n      enabled=true exported=true directBootAware=true\n"
-                        "      permission=android.permission.BIND_INPUT_METHOD\n")
-        return 0
-    if verb in ("set", "enable", "disable") and rest:
-        target = rest[-1]
-        if target not in ids:
-            done = {"set": "selected", "enable": "enabled", "disable": "disabled"}[verb]
-            ctx.out(f"Unknown input method {target} cannot be {done} for user #0\n")
-            return 255
-        if verb == "set":
-            ctx.phone.state.settings["secure"]["default_input_method"] = target
-            ctx.out(f"Input method {target} selected for user #0\n")
-        else:
-            ctx.out(f"Input method {target}: already {verb}d for user #0\n")
-        return 0
-    if verb == "reset":
-        ctx.phone.state.settings["secure"]["default_input_method"] = ids[0]
-        ctx.out(f"Reset current and enabled IMEs for user #0\n  Selected: {ids[0]}\n")
-        return 0
-    raise CommandError("ime <command>:\n  list [-a] [-s]\n  enable [--user <USER_ID>] <ID>\n"
-                       "  disable [--user <USER_ID>] <ID>\n  set [--user <USER_ID>] <ID>\n  reset [--user <USER_ID>]", 255)
-
-
-COMMANDS = {"am": am, "monkey": monkey, "pm": pm, "ime": ime}
+COMMANDS = {"am": am, "monkey": monkey, "pm": pm}

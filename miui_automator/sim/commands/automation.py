@@ -71,7 +71,7 @@ def u2_launch(ctx: Ctx, startup: str = U2_STARTUP) -> int:
     ctx.out(startup)
     launch = object()
 
-    async def serve(closed: asyncio.Event) -> None:
+    async def serve(closed: asyncio.Event, write) -> None:
         _owners[phone] = launch
         phone.u2_running = True
         try:

@@ -20,7 +20,10 @@ from ..vfs import STORAGE, normpath
 if TYPE_CHECKING:
     from ..phone import Phone
 
-HoldFn = Callable[[asyncio.Event], Awaitable[None]]
+Write = Callable[[bytes], Awaitable[None]]
+# A long-running command's body: runs until it ends by itself or ``closed`` (the host hung up) is
+# set; ``write`` sends more output on the command's stream (logcat lines, a relay's replies).
+HoldFn = Callable[[asyncio.Event, Write], Awaitable[None]]
 
 # Where uid 2000 (shell) may write on a user build; everything else is read-only or denied.
 WRITABLE_ROOTS = (STORAGE, "/data/local/tmp")
@@ -29,7 +32,6 @@ PRIVATE_ROOTS = ("/data/data", "/data/user", "/data/system", "/data/misc", "/dat
 
 # Gate of MIUI's "USB debugging (Security settings)" toggle (miui-facts §6.1).
 GATE_PROP = "persist.security.adbinput"
-INSTALL_GATE_PROP = "persist.security.adbinstall"
 
 
 class Sink(Protocol):
@@ -42,6 +44,7 @@ class Session(Protocol):
     cwd: str
     vars: dict[str, str]
     status: int  # $?
+    elapsed: float  # seconds the command line has taken so far (sleeps, gestures)
 
     def run_nested(self, source: str, ctx: "Ctx") -> int: ...
 

@@ -152,13 +152,26 @@ def test(ctx: Ctx, args: list[str]) -> int:
     return 0 if _test_expr(ctx, args) else 1
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(text: str, command: str) -> float:
+    """toybox's duration syntax: ``1.5``, ``2s``, ``3m``, ``1h``, ``1d``."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise CommandError(f"{command}: bad number '{text}'") from None
+    if value < 0:
+        raise CommandError(f"{command}: bad number '{text}'")
+    return value * _UNITS[unit]
+
+
 def sleep(ctx: Ctx, args: list[str]) -> int:
-    """Returns at once: the model has no real time to wait, and callers wait on conditions."""
-    for arg in args:
-        try:
-            float(arg.rstrip("smhd"))
-        except ValueError:
-            raise CommandError(f"sleep: bad number '{arg}'") from None
+    """Takes its time: the transport answers after it, and the host may hang up meanwhile."""
+    if not args:
+        raise CommandError("sleep: Needs 1 argument")
+    ctx.session.elapsed += sum(seconds(arg, "sleep") for arg in args)
     return 0
 
 
@@ -221,16 +234,28 @@ def eval_(ctx: Ctx, args: list[str]) -> int:
 
 
 def run_next(ctx: Ctx, args: list[str]) -> int:
-    """``exec``/``nohup``/``timeout``/``command``: run the rest as a command (no real process tricks)."""
+    """``exec``/``nohup``/``timeout``/``command``: run the rest as a command (no real process tricks).
+
+    ``timeout N cmd`` cuts a command that would take longer than N seconds: the command line
+    then takes N seconds and the status is 124, as toybox's timeout reports.
+    """
+    limit = None
     if ctx.name == "timeout":
         while args and args[0].startswith("-"):
             args = args[2:] if args[0] in ("-s", "-k") else args[1:]
-        args = args[1:]
+        if not args:
+            raise CommandError("timeout: Needs 2 arguments")
+        limit, args = seconds(args[0], "timeout"), args[1:]
     if ctx.name == "command" and args and args[0] == "-v":
         return which(ctx, args[1:])
     if not args:
         return 0
-    return ctx.session.run_argv(args, ctx)
+    started = ctx.session.elapsed
+    rc = ctx.session.run_argv(args, ctx)
+    if limit and ctx.session.elapsed - started > limit:
+        ctx.session.elapsed = started + limit
+        return 124
+    return rc
 
 
 def which(ctx: Ctx, args: list[str]) -> int:

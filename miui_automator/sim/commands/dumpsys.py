@@ -1,8 +1,8 @@
 """``dumpsys``: the system-service dumps tools parse, in the shape Android 11–15 prints them.
 
 Only the lines someone parses are modelled, but those exactly: adbutils' ``app_current``
-reads ``mCurrentFocus=Window{.. pkg/act}`` then ``mResumedActivity:`` then ``ACTIVITY pkg/act
-hex pid=N``; ``window_size`` the first ``orientation=N``; ``screenshot`` the ``Display N ``
+reads ``dumpsys window windows`` for ``mCurrentFocus=Window{.. pkg/act}`` (which Android 10+
+prints only under ``displays``) then ``mResumedActivity:`` then ``ACTIVITY pkg/act hex pid=N``; ``window_size`` the first ``orientation=N``; ``screenshot`` the ``Display N ``
 ids; our tool the keyguard flags, ``Account {name=.., type=com.xiaomi}``, battery and power.
 """
 
@@ -54,31 +54,41 @@ def window(ctx: Ctx, args: list[str]) -> None:
     if phone.popup is not None and not keyguard:
         titles.append(phone.popup.package)
     focused = _window_title(focus_pkg, focus_act)
-    ctx.out("WINDOW MANAGER POLICY STATE (dumpsys window policy)\n"
-            "    mSafeMode=false mSystemReady=true mSystemBooted=true\n"
-            f"    mLidState=LID_ABSENT mAwake={b(awake)} mScreenOnEarly={b(awake)} mScreenOnFully={b(awake)}\n"
-            "    mKeyguardDrawComplete=true mWindowManagerDrawComplete=true\n"
-            f"    mShowingLockscreen={b(keyguard)} mShowingDream=false mDreamingLockscreen={b(keyguard)} "
-            "mDreamingSleepToken=null\n"
-            f"    mStatusBar=Window{{{token('StatusBar')} u0 StatusBar}} isStatusBarKeyguard={b(keyguard)}\n"
-            "    KeyguardServiceDelegate\n"
-            f"      showing={b(keyguard)}\n"
-            f"      inputRestricted={b(keyguard)}\n"
-            f"      secure={b(keyguard)}\n"
-            f"      interactiveState={'INTERACTIVE_STATE_AWAKE' if awake else 'INTERACTIVE_STATE_SLEEP'}\n\n"
-            "WINDOW MANAGER WINDOWS (dumpsys window windows)\n")
-    for i, title in enumerate(reversed(titles)):
-        pkg = title.split("/")[0] if "/" in title else ("com.android.systemui" if title in ("StatusBar", "NotificationShade")
-                                                         else title)
-        ctx.out(f"  Window #{i} Window{{{token(title)} u0 {title}}}:\n"
-                f"    mDisplayId=0 rootTaskId=1 mSession=Session{{{token(pkg)} {pid_of(pkg)}:{app_user(pkg)}}}\n"
-                f"    mOwnerUid={app_uid(pkg)} showForAllUsers=false package={pkg} appop=NONE\n"
-                f"    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false\n")
-    ctx.out("\n  mGlobalConfiguration={1.0 ?mcc?mnc [en_US] ldltr sw392dp w392dp h872dp 440dpi nrml long port}\n"
-            "  mHasPermanentDpad=false\n"
-            "  mTopFocusedDisplayId=0\n"
-            f"  mCurrentFocus=Window{{{token(focused)} u0 {focused}}}\n"
-            f"  mFocusedApp={_record(phone, top)}\n")
+    sections = args[:1] or ["policy", "windows", "displays"]
+    if "policy" in sections:
+        ctx.out("WINDOW MANAGER POLICY STATE (dumpsys window policy)\n"
+                "    mSafeMode=false mSystemReady=true mSystemBooted=true\n"
+                f"    mLidState=LID_ABSENT mAwake={b(awake)} mScreenOnEarly={b(awake)} mScreenOnFully={b(awake)}\n"
+                "    mKeyguardDrawComplete=true mWindowManagerDrawComplete=true\n"
+                f"    mShowingLockscreen={b(keyguard)} mShowingDream=false mDreamingLockscreen={b(keyguard)} "
+                "mDreamingSleepToken=null\n"
+                f"    mStatusBar=Window{{{token('StatusBar')} u0 StatusBar}} isStatusBarKeyguard={b(keyguard)}\n"
+                "    KeyguardServiceDelegate\n"
+                f"      showing={b(keyguard)}\n"
+                f"      inputRestricted={b(keyguard)}\n"
+                f"      secure={b(keyguard)}\n"
+                f"      interactiveState={'INTERACTIVE_STATE_AWAKE' if awake else 'INTERACTIVE_STATE_SLEEP'}\n\n")
+    if "windows" in sections:
+        ctx.out("WINDOW MANAGER WINDOWS (dumpsys window windows)\n")
+        for i, title in enumerate(reversed(titles)):
+            pkg = title.split("/")[0] if "/" in title else (
+                "com.android.systemui" if title in ("StatusBar", "NotificationShade") else title)
+            ctx.out(f"  Window #{i} Window{{{token(title)} u0 {title}}}:\n"
+                    f"    mDisplayId=0 rootTaskId=1 mSession=Session{{{token(pkg)} {pid_of(pkg)}:{app_user(pkg)}}}\n"
+                    f"    mOwnerUid={app_uid(pkg)} showForAllUsers=false package={pkg} appop=NONE\n"
+                    f"    mHasSurface=true isReadyForDisplay()=true mWindowRemovalAllowed=false\n")
+        ctx.out("\n  mGlobalConfiguration={1.0 ?mcc?mnc [en_US] ldltr sw392dp w392dp h872dp 440dpi nrml long port}\n"
+                "  mHasPermanentDpad=false\n"
+                "  mTopFocusedDisplayId=0\n\n")
+    if "displays" in sections:
+        # Android 10+ prints the focus per display, not in the window list: tools that read
+        # `dumpsys window windows` for it fall back to `dumpsys activity top`, which has the pid.
+        ctx.out("WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)\n"
+                "  Display: mDisplayId=0 rootTasks=1\n"
+                f"    init={SCREEN_W}x{SCREEN_H} 440dpi cur={SCREEN_W}x{SCREEN_H} app={SCREEN_W}x{SCREEN_H} "
+                f"rng={SCREEN_W}x{SCREEN_W}-{SCREEN_H}x{SCREEN_H}\n"
+                f"  mCurrentFocus=Window{{{token(focused)} u0 {focused}}}\n"
+                f"  mFocusedApp={_record(phone, top)}\n")
 
 
 def activity(ctx: Ctx, args: list[str]) -> None:

@@ -667,7 +667,7 @@ TOYBOX_APPLETS = frozenset({
     "basename", "cat", "chmod", "cp", "cut", "date", "df", "dirname", "du", "echo", "env", "false", "find",
     "getenforce", "grep", "egrep", "head", "id", "ls", "md5sum", "mkdir", "mv", "nohup", "pidof", "printenv",
     "printf", "ps", "pwd", "rm", "rmdir", "sha1sum", "sha256sum", "sleep", "sort", "stat", "tail", "test",
-    "timeout", "touch", "true", "uname", "wc", "which", "whoami", "xargs", "[",
+    "timeout", "touch", "true", "uname", "wc", "which", "whoami", "xargs", "[", "ifconfig", "kill", "nc", "netcat",
 })
 
 

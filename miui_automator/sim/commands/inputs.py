@@ -22,6 +22,7 @@ USAGE = ("Usage: input [<source>] [-d DISPLAY_ID] <command> [<arg>...]\n\nThe co
          "      press (Default: trackball)\n"
          "      roll <dx> <dy> (Default: trackball)\n"
          "      motionevent <DOWN|UP|MOVE|CANCEL> <x> <y> (Default: touchscreen)")
+DEFAULT_SWIPE_MS = 300  # InputShellCommand's duration when none (or a negative one) is given
 _INJECT_FRAMES = (
     "com.android.server.input.InputManagerService.injectInputEventToTarget(InputManagerService.java:1030)",
     "com.android.server.input.InputManagerService.injectInputEvent(InputManagerService.java:1008)",
@@ -50,11 +51,14 @@ def _run(ctx: Ctx, verb: str, args: list[str]) -> None:
     elif verb in ("swipe", "draganddrop"):
         _need(args, 4)
         x1, y1, x2, y2 = (to_float(a, "input") for a in args[:4])
-        ms = to_int(args[4], "input") if len(args) > 4 else 300
+        ms = to_int(args[4], "input") if len(args) > 4 else DEFAULT_SWIPE_MS
+        if ms < 0:
+            ms = DEFAULT_SWIPE_MS
         if (x1, y1) == (x2, y2) and ms >= 400:
             phone.long_tap(x1, y1, ms)  # `input swipe x y x y 1000` is the shell's long press
         else:
             phone.swipe(x1, y1, x2, y2, max(2, ms // 5))
+        ctx.session.elapsed += ms / 1000  # the finger is on the glass for the whole duration
     elif verb == "keyevent":
         keys = [a for a in args if a not in ("--longpress", "--doubletap")]
         _need(keys, 1)

@@ -1,5 +1,5 @@
-"""Processes: ``ps``/``pidof`` (uiautomator2's ``app_wait`` reads ``ps -A``), ``logcat`` and
-``reboot`` — plus the stable ids (pids, uids, window tokens) ``dumpsys`` shares with them,
+"""Processes: ``ps``/``pidof`` (uiautomator2's ``app_wait`` reads ``ps -A``), ``kill``, ``logcat``
+and ``reboot`` — plus the stable ids (pids, uids, window tokens) ``dumpsys`` shares with them,
 so ``dumpsys activity top`` and ``ps -A`` agree on an app's pid.
 """
 
@@ -10,6 +10,7 @@ import zlib
 
 from .base import CommandError, Ctx, local_time
 
+SH = "/system/bin/sh"
 # Apps a MIUI phone always has running, whatever is on screen.
 ALWAYS_RUNNING = ("com.android.systemui", "com.miui.home", "com.miui.securitycenter", "com.android.phone")
 SYSTEM_UID_PACKAGES = ("com.android.settings", "com.miui.securitycenter", "com.android.phone")
@@ -75,10 +76,16 @@ _PS_COLUMNS = {"USER": 0, "PID": 1, "PPID": 2, "VSZ": 3, "RSS": 4, "WCHAN": 5, "
                "CMDLINE": 6, "COMM": 6}
 
 
+def _user_matches(user: str, wanted: set[str]) -> bool:
+    uid = "2000" if user == "shell" else "1000" if user == "system" else "0" if user == "root" else ""
+    return user in wanted or (uid != "" and uid in wanted)
+
+
 def ps(ctx: Ctx, args: list[str]) -> int:
     everything = any(a in ("-A", "-e", "-ef", "-Af") for a in args)
     columns: list[str] | None = None
     pids: set[int] = set()
+    users: set[str] = set()
     it = iter(args)
     for arg in it:
         if arg == "-o":
@@ -86,7 +93,11 @@ def ps(ctx: Ctx, args: list[str]) -> int:
         elif arg == "-p":
             pids = {int(p) for p in next(it, "").split(",") if p.isdigit()}
             everything = True
-    rows = [r for r in _rows(ctx.phone, everything) if not pids or r[1] in pids]
+        elif arg in ("-u", "-U"):
+            users = {u for u in next(it, "").split(",") if u}
+            everything = True
+    rows = [r for r in _rows(ctx.phone, everything)
+            if (not pids or r[1] in pids) and (not users or _user_matches(r[0], users))]
     if columns:
         unknown = [c for c in columns if c not in _PS_COLUMNS and c != "S"]
         if unknown:
@@ -111,19 +122,97 @@ def pidof(ctx: Ctx, args: list[str]) -> int:
     return 0
 
 
+_SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "CONT": 18, "STOP": 19}
+
+
+def kill(ctx: Ctx, args: list[str]) -> int:
+    """mksh's builtin ``kill``: uid 2000 may signal its own processes (the uiautomator2 server,
+    the shell) and no one else's, with the error lines mksh prints."""
+    args = list(args)
+    if args[:1] == ["-l"]:
+        ctx.out(" ".join(_SIGNALS) + "\n")
+        return 0
+    if args[:1] == ["-s"]:
+        args = args[2:]
+    elif args and args[0].startswith("-") and len(args[0]) > 1 and not args[0][1:].isdigit() and \
+            args[0][1:].upper().removeprefix("SIG") not in _SIGNALS:
+        raise CommandError(f"{SH}: kill: {args[0][1:]}: bad signal", 1)
+    elif args and args[0].startswith("-"):
+        args = args[1:]
+    if not args:
+        raise CommandError(f"{SH}: kill: usage: kill [-s signame | -signum | -signame] {{job | pid | pgrp}} ...\n"
+                           "       kill -l [exit_status ...]", 1)
+    rows = {r[1]: r for r in _rows(ctx.phone, True)}
+    rc = 0
+    for target in args:
+        pid = int(target) if target.lstrip("-").isdigit() else None
+        if pid is None:
+            ctx.err(f"{SH}: kill: {target}: arguments must be jobs or process IDs\n")
+            rc = 1
+        elif pid not in rows:
+            ctx.err(f"{SH}: kill: {target}: No such process\n")
+            rc = 1
+        elif rows[pid][0] != "shell":
+            ctx.err(f"{SH}: kill: {target}: Operation not permitted\n")
+            rc = 1
+        elif pid == U2_PID:
+            ctx.phone.u2_running = False  # the launch stream ends, as when app_process dies
+    return rc
+
+
+LOGCAT_INTERVAL = 0.2  # seconds between the lines a streaming logcat prints
+
+
+def _log_line(phone, fmt: str, pid: int, tid: int, level: str, tag: str, message: str) -> str:
+    """One line in logcat's ``threadtime`` (default), ``time`` or ``brief`` format."""
+    now = local_time(phone, phone.wall_clock())
+    stamp = now.strftime("%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+    if fmt == "brief":
+        return f"{level}/{tag}({pid:5d}): {message}\n"
+    if fmt == "time":
+        return f"{stamp} {level}/{tag}({pid:5d}): {message}\n"
+    return f"{stamp} {pid:5d} {tid:5d} {level} {tag:<8}: {message}\n"
+
+
+def _activity_lines(phone, fmt: str, n: int) -> list[str]:
+    """What the system keeps logging: the focused window, the battery, the input dispatcher."""
+    package, activity = phone.focus()
+    lines = [
+        (1406, 1502, "I", "ActivityTaskManager", f"Displayed {package}/{activity}: +{180 + n % 90}ms"),
+        (1406, 1466, "D", "BatteryService", f"level:{phone.state.battery}, scale:100, status:2, health:2"),
+        (pid_of("com.android.systemui"), pid_of("com.android.systemui"), "D", "InputDispatcher",
+         f"Focus entered window in display 0: {package}"),
+    ]
+    pid, tid, level, tag, message = lines[n % len(lines)]
+    return [_log_line(phone, fmt, pid, tid, level, tag, message)]
+
+
 def logcat(ctx: Ctx, args: list[str]) -> int:
+    """``logcat -d`` prints the buffer and ends; plain ``logcat`` keeps printing new lines for
+    as long as the host keeps the stream open (adbutils' ``logcat()``, ``adb logcat``)."""
     if "-c" in args or "--clear" in args:
         return 0
-    now = local_time(ctx.phone, ctx.phone.wall_clock())
-    stamp = now.strftime("%m-%d %H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+    fmt = "threadtime"
+    for i, arg in enumerate(args):
+        if arg == "-v" and i + 1 < len(args):
+            fmt = args[i + 1]
+        elif arg.startswith("-v") and len(arg) > 2:
+            fmt = arg[2:]
+    phone = ctx.phone
     ctx.out("--------- beginning of main\n"
-            f"{stamp}  1406  1502 I ActivityManager: Start proc for top-activity\n"
-            f"{stamp}   981   981 I adbd    : host-1: shell\n")
+            + _log_line(phone, fmt, 1406, 1502, "I", "ActivityManager", "Start proc for top-activity")
+            + _log_line(phone, fmt, 981, 981, "I", "adbd", "host-1: shell"))
     if "-d" in args:
         return 0
 
-    async def follow(closed: asyncio.Event) -> None:
-        await closed.wait()  # `logcat` without -d streams until the host hangs up
+    async def follow(closed: asyncio.Event, write) -> None:
+        n = 0
+        while not closed.is_set():
+            try:
+                await asyncio.wait_for(closed.wait(), LOGCAT_INTERVAL)
+            except asyncio.TimeoutError:
+                await write("".join(_activity_lines(phone, fmt, n)).encode())
+                n += 1
 
     ctx.hold = follow
     return 0
@@ -140,4 +229,4 @@ def reboot(ctx: Ctx, args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"ps": ps, "pidof": pidof, "logcat": logcat, "reboot": reboot}
+COMMANDS = {"ps": ps, "pidof": pidof, "kill": kill, "logcat": logcat, "reboot": reboot}

@@ -52,6 +52,14 @@ def setprop(ctx: Ctx, args: list[str]) -> int:
 
 
 NAMESPACES = ("system", "secure", "global")
+# Rows every phone has from its first boot (SettingsProvider's defaults) unless the phone's own
+# state holds another value: tools read them as numbers (adbutils' brightness_mode does int()).
+DEFAULTS = {
+    "system": {"screen_brightness": "128", "screen_brightness_mode": "1", "accelerometer_rotation": "1",
+               "user_rotation": "0", "font_scale": "1.0", "haptic_feedback_enabled": "1"},
+    "secure": {"show_ime_with_hard_keyboard": "0"},
+    "global": {"wifi_on": "1", "airplane_mode_on": "0", "mobile_data": "1", "auto_time": "1"},
+}
 
 
 def settings(ctx: Ctx, args: list[str]) -> int:
@@ -68,13 +76,14 @@ def settings(ctx: Ctx, args: list[str]) -> int:
         raise CommandError(f"Invalid namespace '{namespace}'", 255)
     table = ctx.phone.state.settings.setdefault(namespace, {})
     if verb == "list":
-        ctx.out("".join(f"{k}={v}\n" for k, v in sorted(table.items())))
+        rows = dict(DEFAULTS[namespace], **table)
+        ctx.out("".join(f"{k}={v}\n" for k, v in sorted(rows.items())))
         return 0
     if not rest:
         raise CommandError(f"settings {verb}: missing key", 255)
     key = rest[0]
     if verb == "get":
-        ctx.out(table.get(key, "null") + "\n")
+        ctx.out((table[key] if key in table else DEFAULTS[namespace].get(key, "null")) + "\n")
         return 0
     if verb == "put" and len(rest) < 2:
         raise CommandError("settings put: missing value", 255)

@@ -63,7 +63,7 @@ def run(services: DeviceServices, service: str, stream: MemoryStream) -> MemoryS
 
 @pytest.mark.parametrize("service", [
     "tcp:9008", "tcp:5555", "tcp:9008:10.0.0.2", "localabstract:minicap", "localfilesystem:/x", "dev:/dev/null",
-    "framebuffer:", "root:", "unroot:", "remount:", "reboot:", "tcpip:5555", "usb:", "jdwp:1234", "track-jdwp",
+    "root:", "unroot:", "remount:", "reboot:", "tcpip:5555", "usb:", "jdwp:1234", "track-jdwp",
     "abb:package\0list", "abb_exec:package", "sink:10", "source:10", "backup:all", "shellx:id", "bogus",
 ])
 def test_refused_services(services, service):
@@ -124,7 +124,7 @@ def test_pty_interactive_shell_echoes_prompts_and_stops_at_exit(services):
 
 
 def test_held_command_writes_output_first_and_closes_after_the_host_does(services, monkeypatch):
-    async def hold(closed: asyncio.Event) -> None:
+    async def hold(closed: asyncio.Event, write) -> None:
         await closed.wait()
 
     monkeypatch.setattr(services, "_shell", lambda command, stdin: ShellResult(stdout=b"started\n", hold=hold))
@@ -161,7 +161,56 @@ def test_sync_service_answers_requests_until_quit(services):
     assert len(stream.written) == 1 and stream.written[0][:4] == b"STAT"
 
 
-def test_reverse_list_is_empty_and_other_reverse_commands_fail_in_stream(services):
-    assert run(services, "reverse:list-forward", MemoryStream()).output == b"0000"
+def test_reverse_rules_are_added_listed_and_removed_with_adbd_replies():
+    services = DeviceServices(Phone("hyperos1-en", media_files=0))
+
+    async def dialer(service: str):
+        return None
+
+    def reverse(command: str) -> bytes:
+        stream = MemoryStream()
+        asyncio.run(services.route("reverse:" + command, dialer)(stream))
+        return stream.output
+
+    assert reverse("list-forward") == b"0000"
+    assert reverse("forward:tcp:6100;tcp:7100") == b"OKAY"
+    bound = reverse("forward:tcp:0;tcp:7200")
+    assert bound[:4] == b"OKAY" and int(bound[4:8], 16) == len(bound) - 8 and int(bound[8:]) > 0
+    listing = reverse("list-forward")
+    lines = listing[4:].decode().splitlines()
+    assert int(listing[:4], 16) == len(listing) - 4
+    assert [line.split()[1:] for line in lines] == [["tcp:6100", "tcp:7100"], [f"tcp:{int(bound[8:])}", "tcp:7200"]]
+    refused = reverse("forward:norebind:tcp:6100;tcp:7300")
+    assert refused == b"FAIL" + f"{len(b'cannot rebind existing socket'):04x}".encode() + b"cannot rebind existing socket"
+    assert reverse("killforward:tcp:6100") == b"OKAY"
+    assert reverse("killforward:tcp:6100").startswith(b"FAIL")
+    assert reverse("killforward-all") == b"OKAY" and reverse("list-forward") == b"0000"
+
+
+def test_reverse_forward_without_a_host_connection_fails_in_stream(services):
     out = run(services, "reverse:forward:tcp:1234;tcp:1234", MemoryStream()).output
     assert out[:4] == b"FAIL" and int(out[4:8], 16) == len(out) - 8
+
+
+def test_nc_to_a_reversed_port_reaches_the_host_and_prints_its_reply():
+    phone = Phone("hyperos1-en", media_files=0)
+    services = DeviceServices(phone)
+    host_side = MemoryStream([b"HELLO\n"])
+    opened: list[str] = []
+
+    async def dialer(service: str):
+        opened.append(service)
+        return host_side
+
+    asyncio.run(services.route("reverse:forward:tcp:6100;tcp:7100", dialer)(MemoryStream()))
+    shell = run(services, "shell:echo hello | nc localhost 6100", MemoryStream(keep_open=True))
+    assert opened == ["tcp:7100"] and host_side.output == b"hello\n" and shell.output == b"HELLO\n"
+    refused = run(services, "shell,v2,raw:nc localhost 6200", MemoryStream())
+    assert b"Connection refused" in refused.output
+
+
+def test_framebuffer_sends_an_srgb_rgba_header_and_the_frame(services):
+    out = run(services, "framebuffer:", MemoryStream(keep_open=True)).output
+    version, bpp, colorspace, size, width, height, *channels = struct.unpack_from("<14I", out)
+    assert (version, bpp, colorspace, width, height) == (2, 32, 1, 1080, 2400)
+    assert channels == [0, 8, 16, 8, 8, 8, 24, 8] and size == width * height * 4 == len(out) - 56

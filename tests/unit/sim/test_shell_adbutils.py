@@ -53,11 +53,13 @@ def test_window_size_and_rotation(device):
     assert device.rotation() == 0
 
 
-def test_app_current_follows_the_screen(device):
+def test_app_current_follows_the_screen_with_the_apps_real_pid(device):
     assert device.app_current().package == "com.miui.home"
     device.phone.start_activity(action="android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS")
     current = device.app_current()
-    assert (current.package, current.activity) == ("com.xiaomi.account", "com.xiaomi.account.ui.AccountSettingsActivity")
+    assert (current.package, current.activity) == ("com.xiaomi.account", ".ui.AccountSettingsActivity")
+    ps = device.shell("ps -A").splitlines()
+    assert any(line.split()[1] == str(current.pid) and line.split()[-1] == "com.xiaomi.account" for line in ps)
 
 
 def test_app_current_on_keyguard_falls_back_to_activity_dumps(device):

@@ -1,5 +1,8 @@
 """am / monkey / pm / ime / input against the phone model, with MIUI's Security-settings gate."""
 
+import base64
+from importlib import resources
+
 import pytest
 
 from miui_automator.sim.phone import Phone
@@ -18,6 +21,16 @@ def sh(phone):
 
 def out(sh, cmd: str) -> str:
     return sh.run(cmd).stdout.decode()
+
+
+ADB_KEYBOARD = "com.github.uiautomator/.AdbKeyboard"
+# A real APK with an input method: the one uiautomator2 installs for its AdbKeyboard.
+KEYBOARD_APK = (resources.files("uiautomator2") / "assets" / "app-uiautomator.apk").read_bytes()
+
+
+def install_keyboard(sh, phone) -> None:
+    phone.state.fs.write("/data/local/tmp/unknown.apk", KEYBOARD_APK)
+    assert sh.run("pm install -r -t /data/local/tmp/unknown.apk").stdout.endswith(b"Success\n")
 
 
 def gate_off(phone) -> None:
@@ -202,18 +215,30 @@ def test_pm_uninstall_user_app_but_not_system_app(sh, phone):
     assert result.rc == 1 and b"Failure" in result.stdout
 
 
-def test_pm_install_from_pushed_file(sh, phone):
-    phone.state.fs.write("/data/local/tmp/com.example.tool.apk", b"PK\x03\x04apk")
-    assert b"Success" in sh.run("pm install -r -t /data/local/tmp/com.example.tool.apk").stdout
-    assert "com.example.tool" in {p.name for p in phone.state.packages}
+def test_pm_install_reads_the_package_from_the_apk_and_keeps_it(sh, phone):
+    install_keyboard(sh, phone)
+    (pkg,) = [p for p in phone.state.packages if p.name == "com.github.uiautomator"]
+    assert (pkg.version_name, pkg.system) == ("2.4.0", False)
+    assert out(sh, "pm path com.github.uiautomator") == f"package:{pkg.path}\n"
+    assert phone.state.fs.read(pkg.path) == KEYBOARD_APK
     assert sh.run("pm install /data/local/tmp/missing.apk").rc == 255
-    phone.state.props["persist.security.adbinstall"] = "0"
-    refused = sh.run("pm install -r /data/local/tmp/com.example.tool.apk")
-    assert refused.rc == 1 and b"INSTALL_FAILED_USER_RESTRICTED" in refused.stdout
+    phone.state.fs.write("/data/local/tmp/com.example.tool.apk", b"PK\x03\x04apk")
+    broken = sh.run("pm install /data/local/tmp/com.example.tool.apk")
+    assert broken.rc == 1 and b"Failure [INSTALL_PARSE_FAILED_NOT_APK" in broken.stdout
+    assert "com.example.tool" not in {p.name for p in phone.state.packages}
+
+
+def test_pm_install_refused_without_install_via_usb(sh, phone):
+    phone.state.install_via_usb = False
+    phone.state.fs.write("/data/local/tmp/unknown.apk", KEYBOARD_APK)
+    refused = sh.run("pm install -r -t /data/local/tmp/unknown.apk")
+    assert refused.rc == 1 and refused.stdout.endswith(
+        b"Failure [INSTALL_FAILED_USER_RESTRICTED: Install canceled by user]\n")
+    assert "com.github.uiautomator" not in {p.name for p in phone.state.packages}
 
 
 # ----------------------------------------------------------------------------- ime
-def test_ime_list_never_offers_adbkeyboard(sh):
+def test_ime_list_never_offers_adbkeyboard_before_it_is_installed(sh):
     listed = out(sh, "ime list -s -a").splitlines()
     assert "com.android.inputmethod.latin/.LatinIME" in listed
     assert "com.github.uiautomator/.AdbKeyboard" not in listed
@@ -229,3 +254,33 @@ def test_ime_set(sh, phone):
     assert out(sh, "ime set com.android.inputmethod.latin/.LatinIME").startswith("Input method")
     result = sh.run("ime set com.github.uiautomator/.AdbKeyboard")
     assert result.rc == 255 and b"Unknown input method" in result.stdout
+
+
+def test_installed_keyboard_is_listed_enabled_set_and_types_into_the_focused_field(sh, phone):
+    install_keyboard(sh, phone)
+    assert ADB_KEYBOARD in out(sh, "ime list -s -a") and ADB_KEYBOARD not in out(sh, "ime list -s")
+    assert out(sh, f"ime enable {ADB_KEYBOARD}") == f"Input method {ADB_KEYBOARD}: now enabled for user #0\n"
+    assert ADB_KEYBOARD in out(sh, "ime list -s")
+    assert sh.run(f"ime set {ADB_KEYBOARD}").rc == 0
+    assert out(sh, "settings get secure default_input_method") == ADB_KEYBOARD + "\n"
+    sh.run("am start -n com.android.settings/.MiuiMasterClear")
+    phone.dispatch(next(n for w in phone.windows() for n in w.walk() if n.rid == "com.android.settings:id/erase_data"))
+    text = base64.b64encode("pässwörd".encode()).decode()
+    typed = out(sh, f"am broadcast -a ADB_KEYBOARD_INPUT_TEXT --es text {text}")
+    assert typed.endswith('Broadcast completed: result=-1, data="success"\n')
+    assert phone.top.typed.get("password") == "pässwörd"
+    gate_off(phone)  # an IME commits text without input injection: MIUI's gate does not apply
+    out(sh, f"am broadcast -a ADB_KEYBOARD_INPUT_TEXT --es text {base64.b64encode(b'!').decode()}")
+    assert phone.top.typed.get("password") == "pässwörd!"
+
+
+def test_keyboard_clipboard_and_uninstall(sh, phone):
+    install_keyboard(sh, phone)
+    assert out(sh, "am broadcast -a ADB_KEYBOARD_GET_CLIPBOARD").endswith("result=0\n")  # not the current IME
+    sh.run(f"ime enable {ADB_KEYBOARD}; ime set {ADB_KEYBOARD}")
+    phone.clipboard = "copied text"
+    got = out(sh, "am broadcast -a ADB_KEYBOARD_GET_CLIPBOARD")
+    assert f'result=-1, data="{base64.b64encode(b"copied text").decode()}"' in got
+    assert out(sh, "pm uninstall com.github.uiautomator") == "Success\n"
+    assert ADB_KEYBOARD not in out(sh, "ime list -s -a")
+    assert out(sh, "settings get secure default_input_method") != ADB_KEYBOARD + "\n"

@@ -13,6 +13,10 @@ LAUNCH = "CLASSPATH=/data/local/tmp/u2.jar app_process / com.wetest.uia2.Main -p
 BOUND = 2.0  # seconds any condition below may take
 
 
+async def _discard(data: bytes) -> None:
+    """A held command's later output, when a test does not look at it."""
+
+
 @pytest.fixture
 def phone():
     return Phone(media_files=0)
@@ -51,7 +55,7 @@ def test_launch_runs_until_the_host_closes_the_stream(sh, phone):
         assert result.rc == 0 and result.hold is not None
         assert b"already registered" not in result.combined
         closed = asyncio.Event()
-        task = asyncio.create_task(result.hold(closed))
+        task = asyncio.create_task(result.hold(closed, _discard))
         await until(lambda: phone.u2_running)
         second = sh.run(LAUNCH)
         assert second.rc == 1 and second.hold is None
@@ -70,7 +74,7 @@ def test_server_crash_ends_the_launch_stream():
 
     async def scenario():
         result = Shell(phone).run(LAUNCH)
-        task = asyncio.create_task(result.hold(asyncio.Event()))
+        task = asyncio.create_task(result.hold(asyncio.Event(), _discard))
         await until(lambda: phone.u2_running)
         assert phone.u2_call()
         assert not phone.u2_call()  # the fault kills the server on the 2nd call
@@ -85,11 +89,11 @@ def test_stale_launch_does_not_stop_a_newer_server(sh, phone):
 
     async def scenario():
         first = sh.run(LAUNCH)
-        first_task = asyncio.create_task(first.hold(asyncio.Event()))
+        first_task = asyncio.create_task(first.hold(asyncio.Event(), _discard))
         await until(lambda: phone.u2_running)
         phone.u2_running = False  # the server crashes, and uiautomator2 relaunches at once,
         second, second_closed = sh.run(LAUNCH), asyncio.Event()  # before the old stream noticed
-        second_task = asyncio.create_task(second.hold(second_closed))
+        second_task = asyncio.create_task(second.hold(second_closed, _discard))
         await asyncio.wait_for(first_task, BOUND)
         await until(lambda: phone.u2_running)
         assert not second_task.done()
@@ -105,7 +109,7 @@ def test_ps_shows_the_server_while_it_runs(sh, phone):
 
     async def scenario():
         closed = asyncio.Event()
-        task = asyncio.create_task(sh.run(LAUNCH).hold(closed))
+        task = asyncio.create_task(sh.run(LAUNCH).hold(closed, _discard))
         await until(lambda: phone.u2_running)
         assert any(line.split()[-1] == "app_process" for line in sh.run("ps -A").stdout.decode().splitlines())
         closed.set()
@@ -209,7 +213,7 @@ def test_logcat_dump_returns_and_stream_holds(sh):
     async def scenario():
         stream = sh.run("logcat")
         closed = asyncio.Event()
-        task = asyncio.create_task(stream.hold(closed))
+        task = asyncio.create_task(stream.hold(closed, _discard))
         for _ in range(10):
             await asyncio.sleep(0)
         assert not task.done()  # streams until the host hangs up

@@ -109,10 +109,16 @@ def test_wm_size_override_refused_without_gate(sh, phone):
 
 # ----------------------------------------------------------------------------- dumpsys window / activity
 def test_dumpsys_window_focus_matches_adbutils_regex(sh, phone):
-    text = out(sh, "dumpsys window windows")
+    text = out(sh, "dumpsys window")
     m = FOCUS_RE.search(text)
     assert m and (m.group("package"), m.group("activity")) == phone.focus()
     assert re.search(r"mFocusedApp=ActivityRecord\{\w+ u0 com\.miui\.home/\.launcher\.Launcher t\d+\}", text)
+    assert FOCUS_RE.search(out(sh, "dumpsys window displays"))
+
+
+def test_dumpsys_window_windows_has_no_focus_line_as_on_android_10_and_later(sh):
+    text = out(sh, "dumpsys window windows")
+    assert "Window #0" in text and "mCurrentFocus" not in text and "WINDOW MANAGER POLICY" not in text
 
 
 def test_dumpsys_window_follows_the_screen_stack(sh, phone):

@@ -272,3 +272,25 @@ def test_device_never_opens_a_stream_to_the_host(packets, require_auth):
             assert msg.command != A_OPEN
             if msg.command in (A_OKAY, A_WRTE):
                 assert msg.arg0 != 0
+
+
+# ---------------------------------------------------------------------------- device-opened streams (reverse)
+def test_device_open_waits_for_the_hosts_okay_then_carries_data():
+    conn = online()
+    local = conn.open("tcp:7100")
+    (open_msg,) = sent(conn)
+    assert (open_msg.command, open_msg.arg0, open_msg.arg1, open_msg.data) == (A_OPEN, local, 0, b"tcp:7100\0")
+    assert not conn.can_send(local)
+    assert conn.receive(host(A_OKAY, 21, local)) == [StreamReady(local)]
+    conn.write(local, b"hi")
+    (wrte,) = sent(conn)
+    assert (wrte.command, wrte.arg0, wrte.arg1) == (A_WRTE, local, 21)
+    assert conn.receive(host(A_WRTE, 21, local, b"back")) == [StreamData(local, b"back")]
+
+
+def test_device_open_refused_by_the_host_closes_the_stream():
+    conn = online()
+    local = conn.open("tcp:7100")
+    conn.data_to_send()
+    assert conn.receive(host(A_CLSE, 0, local)) == [StreamClosed(local)]
+    assert not conn.is_open(local)
