@@ -122,7 +122,6 @@ class PhoneState:
     last_backup: str | None = None  # folder name of the last local backup
     fs: VirtualFS = field(default_factory=VirtualFS)
     shell_history: list[str] = field(default_factory=list)
-    install_via_usb: bool = True  # Developer options → "Install via USB"; off, MIUI refuses `pm install`
 
     def set_password(self, password: str) -> None:
         """Keep only a digest: the simulator's own state must not hold the secret either."""

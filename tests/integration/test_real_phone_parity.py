@@ -212,14 +212,14 @@ def test_u2_installs_its_keyboard_which_types_and_reads_the_clipboard(u2_phone, 
 
 def test_install_is_refused_without_install_via_usb(make_phone, adb_port, sim_host, tmp_path):
     sim = make_phone()
-    sim_host.call(lambda: setattr(sim.phone.state, "install_via_usb", False))
+    sim_host.call(lambda: setattr(sim.phone.state, "usb_install", False))
     apk = tmp_path / "keyboard.apk"
     apk.write_bytes(KEYBOARD_APK)
     run = adb(adb_port, sim.serial, "install", str(apk))
     assert run.returncode == 1 and b"INSTALL_FAILED_USER_RESTRICTED" in run.stdout + run.stderr
     with pytest.raises(adbutils.AdbInstallError, match="INSTALL_FAILED_USER_RESTRICTED"):
         adbutils.AdbClient(port=adb_port).device(sim.serial).install(str(apk), nolaunch=True, silent=True)
-    sim_host.call(lambda: setattr(sim.phone.state, "install_via_usb", True))
+    sim_host.call(lambda: setattr(sim.phone.state, "usb_install", True))
     assert adb(adb_port, sim.serial, "install", str(apk)).returncode == 0
     assert adb(adb_port, sim.serial, "shell", "pm path com.github.uiautomator").stdout.startswith(b"package:/data/app/")
 

@@ -4,7 +4,7 @@ Intents go to :meth:`Phone.start_activity`, which knows the MIUI screens; this m
 speaks the command-line dialects (``am start -n pkg/.Act -a ... --es k v -W``) and prints
 what ActivityManager/PackageManager print. ``pm clear``/``pm grant`` honour MIUI's
 Security-settings gate (CLEAR_APP_USER_DATA, GRANT_RUNTIME_PERMISSIONS are denied to the
-shell while it is off); ``pm install`` honours "Install via USB" (``state.install_via_usb``),
+shell while it is off); ``pm install`` honours "Install via USB" (``state.usb_install``, the persist.security.adbinstall property),
 parses the APK's manifest and keeps the APK at the package's path, as PackageManager does.
 """
 
@@ -267,7 +267,7 @@ def _install(ctx: Ctx, args: list[str]) -> int:
                                                               )).rstrip("\n"), 255)
         data = fs.read(norm)
         ctx.out("Performing Streamed Install\n")  # a streamed install's client prints this itself
-    if not ctx.phone.state.install_via_usb:
+    if not ctx.phone.state.usb_install:
         ctx.out("Failure [INSTALL_FAILED_USER_RESTRICTED: Install canceled by user]\n")
         return 1
     info = parse_apk(data)

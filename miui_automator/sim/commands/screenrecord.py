@@ -9,6 +9,7 @@ thread, so a recording never stalls the other phones.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import posixpath
 import re
 
@@ -70,6 +71,8 @@ def screenrecord(ctx: Ctx, args: list[str]) -> int:
     reason = write_error(norm) or (None if parent is not None and parent.is_dir else "No such file or directory")
     if reason:
         raise CommandError(f"Unable to open '{target}': {reason}", 1)
+    if importlib.util.find_spec("av") is None:  # the encoder is an optional extra: 100 MB of FFmpeg
+        raise CommandError("screenrecord: this simulator has no video encoder (pip install 'miui-automator[video]')", 1)
     if verbose:
         ctx.out(f"Main display is {SCREEN_W}x{SCREEN_H} @60.00fps (orientation=ROT_0)\n"
                 f"Configuring recorder for {width}x{height} video/avc at 20.00Mbps\n"

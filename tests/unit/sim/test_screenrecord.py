@@ -64,3 +64,11 @@ def test_screenrecord_writes_an_mp4_for_its_time_limit(sh, phone):
 def test_screenrecord_refuses_bad_arguments(sh, command, message):
     result = sh.run(command)
     assert result.rc != 0 and message in result.stderr and result.hold is None
+
+
+def test_screenrecord_without_the_video_extra_says_what_to_install(sh, monkeypatch):
+    from miui_automator.sim.commands import screenrecord
+
+    monkeypatch.setattr(screenrecord.importlib.util, "find_spec", lambda name: None)
+    result = sh.run("screenrecord /sdcard/rec.mp4")
+    assert result.rc == 1 and b"miui-automator[video]" in result.stderr and result.hold is None

@@ -229,7 +229,7 @@ def test_pm_install_reads_the_package_from_the_apk_and_keeps_it(sh, phone):
 
 
 def test_pm_install_refused_without_install_via_usb(sh, phone):
-    phone.state.install_via_usb = False
+    phone.state.usb_install = False
     phone.state.fs.write("/data/local/tmp/unknown.apk", KEYBOARD_APK)
     refused = sh.run("pm install -r -t /data/local/tmp/unknown.apk")
     assert refused.rc == 1 and refused.stdout.endswith(
