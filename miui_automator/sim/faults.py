@@ -16,6 +16,7 @@ Spec: ``name[=value]`` items separated by ``;`` or ``,``, for example
 | ``battery=PERCENT`` | battery level |
 | ``blackframe[=N]`` | the N-th screenshot and later ones are black frames (default 1) |
 | ``changing=PATH`` | the file at PATH changes size every time it is read |
+| ``carrier`` | a carrier consent page (Agree / Decline) no catalogue entry knows appears when Sign out is tapped |
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Faults:
     battery: int = 0
     black_frame_from: int = 0
     changing_path: str = ""
+    carrier_consent: bool = False
 
     @property
     def active(self) -> bool:
@@ -114,7 +116,9 @@ def parse_faults(spec: str | None) -> Faults:
             if not value:
                 raise ConfigError("fault 'changing' needs a file path")
             faults = replace(faults, changing_path=value)
+        elif name == "carrier":
+            faults = replace(faults, carrier_consent=True)
         else:
-            known = "popup, update, slow, u2crash, disconnect, noinput, locked, screenoff, battery, blackframe, changing"
+            known = "popup, update, slow, u2crash, disconnect, noinput, locked, screenoff, battery, blackframe, changing, carrier"
             raise ConfigError(f"unknown fault {name!r} in {spec!r} (known: {known})")
     return faults
