@@ -15,6 +15,7 @@ import click
 
 from ..errors import DeviceError, UsageError
 from ..flow import runner
+from .screens import catalogue_option
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
 
@@ -80,14 +81,15 @@ def devices_cmd(as_json: bool, server: str | None) -> None:
 @click.option("--server", default=None, help=SERVER_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for screenshot.png, hierarchy.xml and elements.json.")
-def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) -> None:
+@catalogue_option
+def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, catalogues: tuple[Path, ...]) -> None:
     """Screenshot, hierarchy, identified screen and element list of the phone now."""
-    from ..screens.catalogue import default_catalogue
+    from ..screens.overlay import load_catalogue
 
     driver = _driver(serial, server)
     info = driver.info()
     h = driver.hierarchy()
-    ident = default_catalogue().identify(h, info.variant)
+    ident = load_catalogue(catalogues).identify(h, info.variant)
     shot = driver.screenshot()
     out = out_dir or Path("inspect") / f"{time.strftime('%Y%m%d-%H%M%S')}-{driver.serial.replace(':', '_')}"
     out.mkdir(parents=True, exist_ok=True)
@@ -116,9 +118,12 @@ def flows_cmd() -> None:
 
 @click.command("validate")
 @click.argument("flow_ref", metavar="FLOW")
-def validate_cmd(flow_ref: str) -> None:
+@catalogue_option
+def validate_cmd(flow_ref: str, catalogues: tuple[Path, ...]) -> None:
     """Parse a flow (built-in name or path) and report errors; runs nothing."""
-    flow = runner.load(flow_ref)
+    from ..screens.overlay import load_catalogue
+
+    flow = runner.load(flow_ref, load_catalogue(catalogues))
     steps = sum(1 for _ in flow.walk(subflows=True))
     click.echo(f"{flow.path}: ok — flow {flow.name}, {steps} steps, params: "
                f"{', '.join(p.name + (' (secret)' if p.secret else '') for p in flow.params) or 'none'}")
@@ -161,10 +166,15 @@ def secret_source(password_file: str | None, interactive: bool):
 @click.option("--no-verify", is_flag=True, hidden=True, help="Skip screenshot verification (benchmarks only).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True,
               help="Base folder of run reports.")
+@catalogue_option
 def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values: tuple[str, ...], password_file: str | None,
-            dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path) -> int:
+            dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path,
+            catalogues: tuple[Path, ...]) -> int:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
-    flow = runner.load(flow_ref)
+    from ..screens.overlay import load_catalogue
+
+    catalogue = load_catalogue(catalogues)
+    flow = runner.load(flow_ref, catalogue)
     interactive = sys.stdin.isatty() and not dry_run
     params, secrets = runner.bind_params(flow, param_pairs(param_values),
                                          secret_source=secret_source(password_file, interactive))
@@ -180,9 +190,7 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     if gate is not None:
         click.echo(f"backup gate: verified backup {gate}", err=True)
     if dry_run:
-        from ..screens.catalogue import default_catalogue
-
-        ident = default_catalogue().identify(driver.hierarchy(), info.variant)
+        ident = catalogue.identify(driver.hierarchy(), info.variant)
         click.echo(f"dry run: flow {flow.name} resolved ({sum(1 for _ in flow.walk(subflows=True))} steps), "
                    f"preflight ok, current screen: {ident.name}. Nothing was tapped.")
         return 0
@@ -198,11 +206,17 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     run_dir = runner.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
     outcome = runner.run(flow, driver, info, params=params, secrets=secrets, run_dir=run_dir,
-                         on_step=progress.update, verify=not no_verify)
+                         on_step=progress.update, verify=not no_verify, catalogue=catalogue)
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"
                + (f" — {result.error}" if result.error else ""))
+    from ..screens.hints import annotate_run, failure_hints
+
+    hints = failure_hints(run_dir, catalogue, info.variant, catalogues)
+    for line in hints:
+        click.echo(f"  {line}")
+    annotate_run(run_dir, hints)
     click.echo(f"report: {outcome.reports.get('html', run_dir / 'report.html')}")
     return result.exit_code
 

@@ -20,13 +20,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import account, backup, demo, fleet, flows, sim
+    from . import account, backup, demo, fleet, flows, screens, sim
 
     cli.add_command(sim.sim)
     cli.add_command(account.account)
     cli.add_command(fleet.fleet)
     cli.add_command(backup.backup)
     cli.add_command(demo.demo_cmd)
+    cli.add_command(screens.screens)
     for command in (flows.devices_cmd, flows.inspect_cmd, flows.flows_cmd, flows.validate_cmd, flows.run_cmd, flows.report_cmd):
         cli.add_command(command)
 

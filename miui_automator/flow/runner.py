@@ -15,7 +15,8 @@ from ..device.info import DeviceInfo
 from ..errors import ConfigError, UsageError
 from ..report.events import EventWriter
 from ..report.render import render_all
-from ..screens.catalogue import default_catalogue
+from ..screens.catalogue import Catalogue
+from ..screens.overlay import load_catalogue
 from ..tasks import registry
 from .artifacts import ArtifactListener
 from .engine import Engine, RunResult
@@ -34,11 +35,12 @@ def builtin_flows() -> list[str]:
     return resolver().names()
 
 
-def load(ref: str) -> Flow:
-    """A built-in flow by name, or a YAML file by path; validated completely."""
+def load(ref: str, catalogue: Catalogue | None = None) -> Flow:
+    """A built-in flow by name, or a YAML file by path; validated completely (screen names against
+    ``catalogue``, default the built-in one with the user's catalogues over it)."""
     path = Path(ref)
     return load_flow(path if path.suffix in (".yaml", ".yml") or os.sep in ref else ref,
-                     known_screens=default_catalogue().names, builtin_dir=BUILTIN_DIR, known_tasks=registry())
+                     known_screens=(catalogue or load_catalogue()).names, builtin_dir=BUILTIN_DIR, known_tasks=registry())
 
 
 def bind_params(flow: Flow, given: Mapping[str, str], *, secret_source: Callable[[str, str | None], str | None]) \
@@ -151,13 +153,13 @@ def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
 
 def run(flow: Flow, driver: Driver, info: DeviceInfo, *, params: Mapping[str, str], secrets: Mapping[str, str],
         run_dir: Path, on_step: Callable[[str, str, str], None] | None = None, verify: bool = True,
-        start_at: int = 1) -> RunOutcome:
+        start_at: int = 1, catalogue: Catalogue | None = None) -> RunOutcome:
     """Run ``flow`` on ``driver`` writing records into ``run_dir``; always renders the reports.
 
     ``start_at`` skips the top-level steps before it (a resumed fleet run: they completed before)."""
     writer = EventWriter(run_dir, redact=[v for v in secrets.values() if v])
     listener = ArtifactListener(run_dir, writer, info.as_dict(), on_step)
-    engine = Engine(driver, default_catalogue(), listeners=[listener], variant=info.variant, verify=verify,
+    engine = Engine(driver, catalogue or load_catalogue(), listeners=[listener], variant=info.variant, verify=verify,
                     tasks=registry())
     try:
         result = engine.run(flow, params, secrets, start_at=start_at)

@@ -31,7 +31,7 @@ class Check:
 
     def line(self) -> str:
         mark = "ok  " if self.held else "FAIL"
-        tail = f" — phone shows {self.instead}" if self.instead and not self.held else ""
+        tail = f" — phone shows {redact_text(self.instead)}" if self.instead and not self.held else ""
         return f"{mark} {self.kind}: {self.what}{tail}"
 
 
@@ -207,10 +207,6 @@ def _short(text: str, limit: int = 50) -> str:
 def render_text(exp: Explanation, failed_only: bool = False) -> list[str]:
     """Lines for a terminal: the verdict, then each candidate with its checks (account ids, phone
     numbers and e-mail addresses the phone showed are masked, as in reports)."""
-    return [redact_text(line) for line in _lines(exp, failed_only)]
-
-
-def _lines(exp: Explanation, failed_only: bool) -> list[str]:
     ident = exp.identification
     lines = []
     if ident.known:
@@ -218,7 +214,7 @@ def _lines(exp: Explanation, failed_only: bool) -> list[str]:
     else:
         lines.append("screen   unknown — no catalogue signature matched"
                      + (f" (popup over it: {ident.popup.name})" if ident.popup else ""))
-    lines.append(f"seen     {exp.summary}")
+    lines.append(f"seen     {redact_text(exp.summary)}")
     if not exp.candidates:
         lines.append("no known screen shares a single check with this one: teach it with `screens suggest`")
         return lines

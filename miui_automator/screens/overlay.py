@@ -5,7 +5,7 @@ tool in a catalogue file of their own instead of editing the installed package. 
 this order, each adding to what came before:
 
 1. the per-user catalogue, ``catalogue.yaml`` in the user folder (:func:`user_home`), and the
-   catalogues imported from bundles (``imported/*/catalogue.yaml`` there, see ``bundle.py``);
+   catalogues imported from bundles (``imported/<bundle>/*.yaml`` there, see ``bundle.py``);
 2. every file in ``MIUI_AUTOMATOR_CATALOGUE`` (a path list, separated like ``PATH``);
 3. every ``--catalogue FILE`` given on the command line.
 
@@ -45,8 +45,15 @@ def user_catalogue_path() -> Path:
     return user_home() / USER_CATALOGUE
 
 
-def evidence_dir(name: str, home: Path | None = None) -> Path:
-    return (home or user_home()) / EVIDENCE / name
+def evidence_dir(catalogue_file: Path, name: str) -> Path:
+    """Where the redacted hierarchy and screenshot of a taught screen live: beside its catalogue."""
+    return catalogue_file.parent / EVIDENCE / name
+
+
+def evidence_roots() -> list[Path]:
+    """Every folder of saved evidence: the user's own and each imported bundle's."""
+    home = user_home()
+    return [home / EVIDENCE, *sorted(p / EVIDENCE for p in (home / IMPORTED).glob("*") if p.is_dir())]
 
 
 def overlay_paths(extra: Iterable[str | Path] = ()) -> list[Path]:
@@ -56,7 +63,7 @@ def overlay_paths(extra: Iterable[str | Path] = ()) -> list[Path]:
     found: list[Path] = []
     if (home / USER_CATALOGUE).is_file():
         found.append(home / USER_CATALOGUE)
-    found.extend(sorted(p for p in (home / IMPORTED).glob(f"*/{USER_CATALOGUE}") if p.is_file()))
+    found.extend(sorted(p for p in (home / IMPORTED).glob("*/*.yaml") if p.is_file()))
     named = [Path(p) for p in os.environ.get(CATALOGUE_ENV, "").split(os.pathsep) if p.strip()]
     for path in named:
         if not path.is_file():

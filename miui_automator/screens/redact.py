@@ -78,7 +78,7 @@ def redact_hierarchy(xml: str | bytes, secrets: Iterable[str] = ()) -> tuple[str
                 if masked != value:
                     el.set(attr, masked)
                     changed = True
-        if changed:
+        if changed or _is_edit(el):  # an edit field is blacked out even when empty: a "show password" eye
             match = _BOUNDS.fullmatch(el.get("bounds", ""))
             if match:
                 boxes.append(tuple(int(g) for g in match.groups()))  # type: ignore[arg-type]

@@ -70,7 +70,7 @@ def stable_text(node: HNode) -> str | None:
     return text
 
 
-def _top_window(h: Hierarchy) -> tuple[int, str, bool]:
+def top_window(h: Hierarchy) -> tuple[int, str, bool]:
     """(window index, package, is a dialog over a larger window) of the app window on top."""
     apps = [r for r in h.roots if r.package and r.package != SYSTEMUI and r.area > 0] \
         or [r for r in h.roots if r.package and r.package != SYSTEMUI]
@@ -115,7 +115,7 @@ def suggest(name: str, h: Hierarchy, catalogue: Catalogue, *, activity: str | No
     """
     if not _NAME.fullmatch(name):
         raise UsageError(f"screen name {name!r} must be lower_snake_case (letters, digits, _; starting with a letter)")
-    window, package, dialog = _top_window(h)
+    window, package, dialog = top_window(h)
     matchers = _matchers(h, window, package)
     before = catalogue.identify(h)
     entry: dict = {"description": description or f"taught on {date.today().isoformat()} from what the phone showed",
