@@ -28,6 +28,7 @@ class Check:
     what: str
     held: bool
     instead: str = ""
+    near: bool = False  # failed, but the node is there with another text, or the text in another package
 
     def line(self) -> str:
         mark = "ok  " if self.held else "FAIL"
@@ -52,7 +53,7 @@ class Candidate:
         nodes = [c for c in self.checks if c.kind != "package"]
         if not self.package_held:
             return 0.0
-        return sum(c.held for c in nodes) / len(nodes) if nodes else 1.0
+        return sum(1.0 if c.held else 0.5 if c.near else 0.0 for c in nodes) / len(nodes) if nodes else 1.0
 
     @property
     def package_held(self) -> bool:
@@ -105,7 +106,9 @@ def explain(catalogue: Catalogue, h: Hierarchy, variant: str | None = None, limi
     for order, screen in enumerate(catalogue.screens):
         best = _best(screen, h, variant, catalogue)
         if best is not None:
-            ranked.append((not best.matched, -best.score, -len(best.checks), order, best))
+            # A screen of the app on screen is the likelier relative (a reworded title, a new ROM).
+            same_app = 0.25 if screen.package and screen.package == h.main_package and best.score > 0 else 0.0
+            ranked.append((not best.matched, -(best.score + same_app), -len(best.checks), order, best))
     ranked.sort(key=lambda item: item[:4])
     named = {ident.name, ident.popup.name if ident.popup else None}
     chosen = [c for *_, c in ranked if c.matched and c.screen.name in named]
@@ -152,43 +155,44 @@ def _check(kind: str, matcher: Matcher, h: Hierarchy, package: str | None) -> Ch
     what = matcher.describe()
     if matcher.find(h, package):
         return Check(kind, what, True)
-    return Check(kind, what, False, instead(matcher, h, package))
+    said, near = instead(matcher, h, package)
+    return Check(kind, what, False, said, near)
 
 
-def instead(matcher: Matcher, h: Hierarchy, package: str | None) -> str:
-    """What the phone showed where ``matcher`` looked: the node with its id and another text, the
-    same node in another package, or the closest texts on screen."""
+def instead(matcher: Matcher, h: Hierarchy, package: str | None) -> tuple[str, bool]:
+    """(what the phone showed where ``matcher`` looked, whether that was nearly it): the node with
+    its id and another text, the same node in another package, or the closest texts on screen."""
     where = matcher.package or package
     if matcher.ids:
         with_id = h.find(id=matcher.ids)
         if not with_id:
-            return f"no node with id {' | '.join(matcher.ids)}"
+            return f"no node with id {' | '.join(matcher.ids)}", False
         in_package = [n for n in with_id if where is None or n.package == where]
         if not in_package:
-            return f"that id only in {', '.join(sorted({n.package for n in with_id}))}"
-        return "that id with " + ", ".join(_node_words(n) for n in in_package[:MAX_SHOWN])
+            return f"that id only in {', '.join(sorted({n.package for n in with_id}))}", True
+        return "that id with " + ", ".join(_node_words(n) for n in in_package[:MAX_SHOWN]), True
     if matcher.texts or matcher.text_contains or matcher.text_matches is not None:
         wanted = list(matcher.texts or ()) or [matcher.text_contains or matcher.text_matches.pattern]  # type: ignore[union-attr]
         same = h.find(text=matcher.texts) if matcher.texts else []
         if same and where is not None and all(n.package != where for n in same):
-            return f"that text only in {', '.join(sorted({n.package for n in same}))}"
+            return f"that text only in {', '.join(sorted({n.package for n in same}))}", True
         texts = h.texts()
         close = []
         for want in wanted:
             close.extend(t for t in difflib.get_close_matches(want, texts, n=2, cutoff=0.5) if t not in close)
         if close:
-            return "closest texts " + ", ".join(repr(_short(t)) for t in close[:MAX_SHOWN])
-        return "no such text"
+            return "closest texts " + ", ".join(repr(_short(t)) for t in close[:MAX_SHOWN]), False
+        return "no such text", False
     if matcher.cls:
         same = h.find(cls=matcher.cls)
         if same:
-            return f"{matcher.cls} only in {', '.join(sorted({n.package for n in same}))}"
-        return f"no {matcher.cls.rsplit('.', 1)[-1]}"
+            return f"{matcher.cls} only in {', '.join(sorted({n.package for n in same}))}", True
+        return f"no {matcher.cls.rsplit('.', 1)[-1]}", False
     if matcher.desc:
         descs = [n.desc for n in h.nodes if n.desc]
         close = difflib.get_close_matches(matcher.desc, descs, n=2, cutoff=0.5)
-        return "closest descriptions " + ", ".join(repr(d) for d in close) if close else "no such description"
-    return "no such node"
+        return ("closest descriptions " + ", ".join(repr(d) for d in close) if close else "no such description"), False
+    return "no such node", False
 
 
 def _node_words(node) -> str:
@@ -218,7 +222,7 @@ def render_text(exp: Explanation, failed_only: bool = False) -> list[str]:
     if not exp.candidates:
         lines.append("no known screen shares a single check with this one: teach it with `screens suggest`")
         return lines
-    lines.append("candidates (share of checks that held):")
+    lines.append("candidates (share of checks that held; a near miss counts half):")
     for cand in exp.candidates:
         verdict = "MATCH" if cand.matched else f"{cand.score:.0%}"
         kind = "popup" if cand.screen.popup else "screen"
