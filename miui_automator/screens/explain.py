@@ -48,12 +48,14 @@ class Candidate:
 
     @property
     def score(self) -> float:
-        """Share of the node checks that held (the package alone is a gate, not evidence: the status
-        bar puts SystemUI on every screen); 1.0 for a package-only signature whose package is there."""
+        """Share of the node checks that held, a near miss counting half (the package is not evidence
+        by itself: the status bar puts SystemUI on every screen, so a missing package halves the share
+        instead); 1.0 for a package-only signature whose package is there."""
         nodes = [c for c in self.checks if c.kind != "package"]
-        if not self.package_held:
-            return 0.0
-        return sum(1.0 if c.held else 0.5 if c.near else 0.0 for c in nodes) / len(nodes) if nodes else 1.0
+        if not nodes:
+            return 1.0 if self.package_held else 0.0
+        share = sum(1.0 if c.held else 0.5 if c.near else 0.0 for c in nodes) / len(nodes)
+        return share if self.package_held else share / 2  # the same nodes drawn by another app
 
     @property
     def package_held(self) -> bool:
