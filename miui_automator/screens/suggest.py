@@ -2,7 +2,8 @@
 
 The entry names the app window on top (a dialog over a page, or the page itself) and picks the
 most specific evidence that will still be there next time: resource-ids of the app's own
-namespace first (they survive translations and rewordings), then generic Android ids paired with
+namespace on the nodes a person sees or touches first (they survive translations and rewordings;
+layout containers are left out, they repeat on every page of an app), then generic Android ids paired with
 their text (``android:id/alertTitle`` + the title), then literal texts. Texts that change between
 phones or minutes never become matchers: anything with digits in it (account ids, phone numbers,
 times, sizes), e-mail addresses, what was typed into an edit field, the status bar.
@@ -89,9 +90,13 @@ def _matchers(h: Hierarchy, window: int, package: str) -> list[dict]:
     seen_text: set[str] = set()
     for n in nodes:
         text = stable_text(n)
-        if n.rid and not _is_generic(n.rid):
+        # Layout containers (content_frame, main_content, ...) repeat on every page of an app;
+        # only ids of the nodes a person sees or touches are specific.
+        if n.rid and not _is_generic(n.rid) and (not n.children or n.text or n.desc or n.clickable):
             if len(h.find(id=n.rid)) == 1 and len(ids) < MAX_IDS and all(m["id"] != n.rid for m in ids):
                 ids.append({"id": n.rid})
+            continue
+        if n.rid and not _is_generic(n.rid) and n.children:
             continue
         if text is None or text in seen_text:
             continue
