@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
+from ..errors import MiuiAutomatorError, UsageError
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
 CATALOGUE_HELP = "A user catalogue laid over the built-in one (repeatable; also $MIUI_AUTOMATOR_CATALOGUE)."
@@ -145,13 +145,18 @@ def suggest_cmd(name: str, serial: str | None, server: str | None, from_file: Pa
     others: dict = {}
     for root in [*evidence_roots(), target.parent / "screens"]:
         others.update(evidence_hierarchies(root))
-    suggestion = suggest(name, h, cat, activity=activity or None, others=others)
-    for note in suggestion.notes:
-        click.echo(f"note: {note}", err=True)
-    if print_only:
-        click.echo(suggestion.yaml, nl=False)
-        return
-    write_entry(target, suggestion)
+    try:
+        suggestion = suggest(name, h, cat, activity=activity or None, others=others)
+        for note in suggestion.notes:
+            click.echo(f"note: {note}", err=True)
+        if print_only:
+            click.echo(suggestion.yaml, nl=False)
+            return
+        write_entry(target, suggestion)
+    except MiuiAutomatorError as err:
+        if err.data.get("entry"):  # the entry that was refused, to finish by hand
+            click.echo(str(err.data["entry"]), nl=False)
+        raise
     folder = evidence_dir(target, name)
     _save_evidence(folder, h, driver, from_file)
     click.echo(suggestion.yaml, nl=False)

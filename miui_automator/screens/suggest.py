@@ -142,7 +142,8 @@ def suggest(name: str, h: Hierarchy, catalogue: Catalogue, *, activity: str | No
     after = trial.identify(h)
     if after.name != name:
         raise UsageError(f"the suggested entry would not win: this screen would still be identified as {after.name!r} "
-                         f"(an overlay screen ranks first); teach it with another name or add matchers by hand:\n{text}")
+                         f"(an overlay screen ranks first); teach it with another name or add matchers by hand",
+                         entry=text)
     clashes = []
     new_sigs = trial.get(name).signatures[-1:]
     for other, other_h in (others or {}).items():
@@ -150,7 +151,7 @@ def suggest(name: str, h: Hierarchy, catalogue: Catalogue, *, activity: str | No
             clashes.append(other)
     if clashes:
         raise UsageError(f"the suggested entry also matches the saved screen(s) {', '.join(sorted(clashes))}: "
-                         f"it cannot tell them apart; add a distinguishing matcher by hand:\n{text}")
+                         f"it cannot tell them apart; add a distinguishing matcher by hand", entry=text)
     notes = []
     if before.known and before.name != name:
         notes.append(f"the catalogue identified this screen as {before.name!r} before; {name!r} now ranks above it")
@@ -216,7 +217,7 @@ def write_entry(path: Path, suggestion: Suggestion) -> None:
         else:
             path.write_text(old, encoding="utf-8")
         raise ConfigError(f"{path}: could not append the entry (is 'screens:' the last section?); the file is unchanged. "
-                          f"Add it under 'screens:' yourself:\n{suggestion.yaml}", path=str(path))
+                          f"Add it under 'screens:' yourself", path=str(path), entry=suggestion.yaml)
 
 
 def evidence_hierarchies(root: Path) -> dict[str, Hierarchy]:
