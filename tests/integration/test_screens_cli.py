@@ -47,8 +47,8 @@ def test_unknown_screen_is_explained_taught_and_then_driven(make_phone, sim_host
     # 1. The run stops on the consent page and says how to see why and how to teach it.
     first = tmp_path / "first"
     code = main(["run", "remove-mi-account", "-s", dev.serial, "--yes", "--no-backup-gate", "--out", str(first)])
-    out = capsys.readouterr().out
-    assert code == 1, out
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
     assert "the phone showed a screen the catalogue does not know" in out
     (dump,) = re.findall(r"screens identify (\S+-failed\.xml)", out)
     assert Path(dump).is_file()
