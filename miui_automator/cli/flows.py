@@ -18,6 +18,7 @@ from .. import run
 from ..errors import DeviceError, UsageError
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
 from ..run.preflight import PreflightFailed
+from .screens import catalogue_option
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
 
@@ -43,14 +44,15 @@ def _driver(serial: str | None, server: str | None):
 @click.option("--server", default=None, help=SERVER_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for screenshot.png, hierarchy.xml and elements.json.")
-def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) -> None:
+@catalogue_option
+def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, catalogues: tuple[Path, ...]) -> None:
     """Screenshot, hierarchy, identified screen and element list of the phone now."""
-    from ..screens.catalogue import default_catalogue
+    from ..screens.overlay import load_catalogue
 
     driver = _driver(serial, server)
     info = driver.info()
     h = driver.hierarchy()
-    ident = default_catalogue().identify(h, info.variant)
+    ident = load_catalogue(catalogues).identify(h, info.variant)
     shot = driver.screenshot()
     out = out_dir or Path("inspect") / f"{time.strftime('%Y%m%d-%H%M%S')}-{driver.serial.replace(':', '_')}"
     out.mkdir(parents=True, exist_ok=True)
@@ -79,9 +81,10 @@ def flows_cmd() -> None:
 
 @click.command("validate")
 @click.argument("flow_ref", metavar="FLOW")
-def validate_cmd(flow_ref: str) -> None:
+@catalogue_option
+def validate_cmd(flow_ref: str, catalogues: tuple[Path, ...]) -> None:
     """Parse a flow (built-in name or path) and report errors; runs nothing."""
-    flow = run.load(flow_ref)
+    flow = run.load(flow_ref, catalogues)
     steps = sum(1 for _ in flow.walk(subflows=True))
     click.echo(f"{flow.path}: ok — flow {flow.name}, {steps} steps, params: "
                f"{', '.join(p.name + (' (secret)' if p.secret else '') for p in flow.params) or 'none'}")
@@ -133,10 +136,12 @@ def cli_confirmer(yes: bool) -> Confirmer | None:
 @click.option("--no-verify", is_flag=True, hidden=True, help="Skip screenshot verification (benchmarks only).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True,
               help="Base folder of run reports.")
+@catalogue_option
 def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values: tuple[str, ...], password_file: str | None,
-            dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path) -> int:
+            dry_run: bool, yes: bool, no_backup_gate: bool, confirm_account: str | None, no_verify: bool, out_dir: Path,
+            catalogues: tuple[Path, ...]) -> int:
     """Run FLOW (a built-in name or a YAML path) on one phone, proving each screen transition."""
-    flow = run.load(flow_ref)
+    flow = run.load(flow_ref, catalogues)
     given = param_pairs(param_values)
     confirmer = cli_confirmer(yes)
     if not dry_run:
@@ -160,19 +165,22 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     if flow.destructive:
         click.echo(f"backup gate: {plan.gate.describe()}", err=True)
     if dry_run:
-        from ..screens.catalogue import default_catalogue
+        from ..screens.overlay import load_catalogue
 
-        ident = default_catalogue().identify(driver.hierarchy(), info.variant)
+        ident = load_catalogue(catalogues).identify(driver.hierarchy(), info.variant)
         click.echo(f"dry run: flow {flow.name} resolved ({sum(1 for _ in flow.walk(subflows=True))} steps), "
                    f"preflight ok, current screen: {ident.name}. Nothing was tapped.")
         return 0
     run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
-    outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify)
+    outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify,
+                          catalogue_args=catalogues)
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"
                + (f" — {result.error}" if result.error else ""))
+    for line in outcome.hints:
+        click.echo(f"  {line}")
     click.echo(f"report: {outcome.reports.get('html', run_dir / 'report.html')}")
     return result.exit_code
 

@@ -21,7 +21,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import account, backup, demo, devices, fleet, flows, sim
+    from . import account, backup, demo, devices, fleet, flows, screens, sim
 
     cli.add_command(sim.sim)
     cli.add_command(account.account)
@@ -29,6 +29,7 @@ def _register() -> None:
     cli.add_command(backup.backup)
     cli.add_command(demo.demo_cmd)
     cli.add_command(devices.devices_cmd)
+    cli.add_command(screens.screens)
     for command in (flows.inspect_cmd, flows.flows_cmd, flows.validate_cmd, flows.run_cmd, flows.report_cmd):
         cli.add_command(command)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..device.driver import Driver
 from ..flow.engine import Engine, RunResult
 from ..flow.model import Flow
 from ..report.events import EventWriter
 from ..private_files import fresh_private_dir
-from ..report.render import render_all
-from ..screens.catalogue import default_catalogue
+from ..screens.hints import annotate_run, failure_hints
+from ..screens.overlay import load_catalogue
 from ..tasks import registry
 from .artifacts import ArtifactListener
 from .plan import RunPlan
@@ -24,6 +24,7 @@ class RunOutcome:
     result: RunResult
     run_dir: Path
     reports: dict[str, Path] = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)  # why a failed run's last screen was not the one expected
 
 
 def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
@@ -33,18 +34,23 @@ def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
 
 
 def execute(plan: RunPlan, driver: Driver, *, run_dir: Path, on_step: Callable[[str, str, str], None] | None = None,
-            verify: bool = True, start_at: int = 1) -> RunOutcome:
+            verify: bool = True, start_at: int = 1, catalogue_args: Sequence[str | Path] = ()) -> RunOutcome:
     """Run ``plan`` on ``driver`` writing records into ``run_dir``; always renders the reports.
 
     ``on_step(step_id, status, text)`` is the front end's progress display. ``start_at`` skips the top-level
-    steps before it (a resumed fleet run: they completed before)."""
+    steps before it (a resumed fleet run: they completed before). ``catalogue_args`` are the user's catalogue
+    files laid over the built-in one (``--catalogue``). A run that stops on a screen it did not expect gets
+    hints (the ``screens identify`` command, the closest known screen) in its record and its outcome."""
+    catalogue = load_catalogue(catalogue_args)
     writer = EventWriter(run_dir, redact=[v for v in plan.secrets.values() if v])
     listener = ArtifactListener(run_dir, writer, plan.device.as_dict(), on_step)
-    engine = Engine(driver, default_catalogue(), listeners=[listener], variant=plan.device.variant, verify=verify,
+    engine = Engine(driver, catalogue, listeners=[listener], variant=plan.device.variant, verify=verify,
                     tasks=registry())
+    hints: list[str] = []
     try:
         result = engine.run(plan.flow, plan.params, plan.secrets, start_at=start_at)
     finally:
         writer.close()
-        reports = render_all(run_dir)
-    return RunOutcome(result, run_dir, reports)
+        hints = failure_hints(run_dir, catalogue, plan.device.variant, catalogue_args)
+        reports = annotate_run(run_dir, hints)
+    return RunOutcome(result, run_dir, reports, hints)

@@ -351,10 +351,17 @@ class Changing(Fault):
             entry.on_read = grow
 
 
+@dataclass
+class Carrier(Fault):
+    name: ClassVar[str] = "carrier"
+    help: ClassVar[str] = ("a carrier consent page (Agree / Decline) that no catalogue entry knows appears when Sign out "
+                           "is tapped (sim/screens/carrier.py)")
+
+
 # The faults every registry starts with, in the order their hooks run and help lists them.
 BUILTIN_FAULTS: tuple[type[Fault], ...] = (
     Popup, Update, Slow, U2Crash, Disconnect, NoInput, NoInstall, ShowPassword, Locked, ScreenOff, Battery,
-    BlackFrame, Changing,
+    BlackFrame, Changing, Carrier,
 )
 
 

@@ -11,6 +11,7 @@ from ..layout import BUTTON, SIDE, STATUS_H, TITLE_H, Row, action_bar, dialog, s
 from ..phone import Dialog, Screen
 from ..ui import SCREEN_H, SCREEN_W, Node
 from ..variants import CONFIRM, PASSWORD, WIPE
+from .carrier import intercepts_sign_out
 
 LIST_ID = "com.xiaomi.account:id/list"
 PKG = "com.xiaomi.account"
@@ -91,6 +92,8 @@ class AccountPage(Screen):
             if not self.phone.state.find_device:
                 order = [s for s in order if s != PASSWORD]
             self.pending = order
+            if intercepts_sign_out(self):  # the carrier consent fault (sim/screens/carrier.py)
+                return
             self.advance()
         elif action == "confirm":
             self.advance()
