@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -27,18 +28,46 @@ from ..sim.variants import VARIANTS
               show_default=True, help="Folder for backups and reports.")
 def demo_cmd(variant: str, out_dir: Path) -> int:
     """Back up a simulated Xiaomi phone, then sign its Mi Account out — every screen proven."""
-    from ..sim.host import SimHost, adb_connect, ensure_adb_server, free_port, kill_adb_server
+    from ..sim.host import free_port
 
     adb_port = free_port()
-    os.environ["ANDROID_ADB_SERVER_PORT"] = str(adb_port)
-    os.environ["MIUI_AUTOMATOR_BACKUPS"] = str(out_dir / "backups")
-    os.environ[HOME_ENV] = str(out_dir)  # the backup records of a simulated phone do not belong in the user's own
-    ensure_adb_server(adb_port, usb=False)  # private: it only ever sees the simulated phone
+    with _private_session(adb_port, out_dir):
+        return _demo(variant, out_dir, adb_port)
+
+
+@contextmanager
+def _private_session(adb_port: int, out_dir: Path):
+    """Point this process (and uiautomator2's global adb client) at a private adb server for the demo, and
+    put everything back afterwards: the demo may run inside a longer-lived process (tests, a notebook), whose
+    adb settings must not end up pointing at a server that no longer runs."""
     import adbutils
 
-    adbutils.adb = adbutils.AdbClient(port=adb_port)  # uiautomator2's global client: the private server
+    from ..sim.host import ensure_adb_server, kill_adb_server
+
+    names = ("ANDROID_ADB_SERVER_PORT", "MIUI_AUTOMATOR_BACKUPS", HOME_ENV)
+    saved_env = {name: os.environ.get(name) for name in names}
+    saved_client = adbutils.adb, adbutils.device
+    os.environ.update({"ANDROID_ADB_SERVER_PORT": str(adb_port), "MIUI_AUTOMATOR_BACKUPS": str(out_dir / "backups"),
+                       HOME_ENV: str(out_dir)})  # a simulated phone's backup records do not belong in the user's own
+    try:
+        ensure_adb_server(adb_port, usb=False)  # private: it only ever sees the simulated phone
+        adbutils.adb = adbutils.AdbClient(port=adb_port)  # uiautomator2's global client: the private server
+        adbutils.device = adbutils.adb.device
+        yield
+    finally:
+        kill_adb_server(adb_port)
+        adbutils.adb, adbutils.device = saved_client
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _demo(variant: str, out_dir: Path, adb_port: int) -> int:
     from .. import run
     from ..device.android import AndroidDevice
+    from ..sim.host import SimHost, adb_connect
     from ..sim.phone import Phone
 
     host = SimHost().start()
@@ -68,7 +97,6 @@ def demo_cmd(variant: str, out_dir: Path) -> int:
         return max(codes)
     finally:
         host.stop()
-        kill_adb_server(adb_port)
 
 
 def _simulated_password(name: str, env: str | None) -> str | None:

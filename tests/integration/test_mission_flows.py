@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import json
 import re
 from pathlib import Path
@@ -187,9 +189,25 @@ def test_reset_test_device(variant, make_phone, sim_host, tmp_path, monkeypatch)
     _no_password_anywhere(_run_dir(tmp_path / "r"), sim_host.call(lambda: list(dev.phone.state.shell_history)))
 
 
-def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch):
+def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch, adb_port):
+    import adbutils
+
+    from miui_automator.sim.host import adb_server_alive
+
     monkeypatch.chdir(tmp_path)
+    before = os.environ.get("ANDROID_ADB_SERVER_PORT"), os.environ.get("MIUI_AUTOMATOR_BACKUPS"), adbutils.adb
+    servers = set()
+    real_ensure = __import__("miui_automator.sim.host", fromlist=["ensure_adb_server"]).ensure_adb_server
+
+    def spy(port=None, **kw):
+        servers.add(port)
+        return real_ensure(port, **kw)
+
+    monkeypatch.setattr("miui_automator.sim.host.ensure_adb_server", spy)
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    # the demo leaves this process's adb settings as it found them, and its private server stopped
+    assert (os.environ.get("ANDROID_ADB_SERVER_PORT"), os.environ.get("MIUI_AUTOMATOR_BACKUPS"), adbutils.adb) == before
+    assert servers and all(port != adb_port and not adb_server_alive(port) for port in servers)
     out = capsys.readouterr().out
     assert "backup             passed" in out and "remove-mi-account  passed" in out and "now: none" in out
     assert len(list((tmp_path / "demo" / "runs").glob("*/report.html"))) == 2

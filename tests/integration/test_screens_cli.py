@@ -22,17 +22,6 @@ RULE_AFTER = "            signing_out: wait\n"
 
 
 @pytest.fixture(autouse=True)
-def session_adb_server(adb_port, monkeypatch) -> None:
-    """The session's adb server as the global client, whatever an earlier in-process test left behind
-    (``miui-automator demo`` points the process at its own private server, then kills it)."""
-    import adbutils
-
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(adb_port))
-    monkeypatch.setattr(adbutils, "adb", adbutils.AdbClient(port=adb_port))
-    monkeypatch.setattr(adbutils, "device", adbutils.adb.device)
-
-
-@pytest.fixture(autouse=True)
 def user_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("MIUI_AUTOMATOR_HOME", str(home))
