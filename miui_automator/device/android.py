@@ -274,7 +274,10 @@ class AndroidDevice:
 
     def current_app(self) -> tuple[str, str]:
         app = self._call("current app", self.deadlines.shell_s, self.adb.app_current)
-        return str(app.package), str(app.activity)
+        package, activity = str(app.package), str(app.activity)
+        # Android writes an activity of the app's own package short (".ui.Main"); name it in full, as a
+        # catalogue entry or a component does, whichever form the phone answered in.
+        return package, package + activity if activity.startswith(".") else activity
 
     # ---------------------------------------------------------------- actions
     def tap(self, x: int, y: int) -> None:

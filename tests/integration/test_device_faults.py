@@ -10,13 +10,13 @@ import pytest
 
 from miui_automator.device.android import AndroidDevice
 from miui_automator.errors import AutomationRestarted
-from miui_automator.sim.faults import Faults
+
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_read_dropped_by_a_crash_is_repeated_after_a_restart(make_phone, sim_host) -> None:
-    dev = make_phone(faults=Faults(u2_crash_after=1))  # the first JSON-RPC call dies with the server
+    dev = make_phone(faults="u2crash=1")  # the first JSON-RPC call dies with the server
     events: list[str] = []
     sim_host.call(lambda: dev.phone.subscribe(events.append))
     assert AndroidDevice(dev.serial).hierarchy().main_package == "com.miui.home"
@@ -25,7 +25,7 @@ def test_a_read_dropped_by_a_crash_is_repeated_after_a_restart(make_phone, sim_h
 
 
 def test_a_tap_dropped_by_a_crash_is_not_repeated(make_phone, sim_host) -> None:
-    dev = make_phone(faults=Faults(u2_crash_after=2))
+    dev = make_phone(faults="u2crash=2")
     driver = AndroidDevice(dev.serial)
     driver.hierarchy()
     taps_before = sim_host.call(lambda: dev.phone.input_events)

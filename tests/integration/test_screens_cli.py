@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from miui_automator.cli.main import main
-from miui_automator.flow.runner import BUILTIN_DIR
+from miui_automator.run import BUILTIN_DIR
 from miui_automator.sim.faults import parse_faults
 from miui_automator.sim.screens.carrier import PLAN_NUMBER
 

@@ -284,3 +284,14 @@ def test_a_hierarchy_that_is_not_xml_names_the_phone_and_is_masked(phone: Androi
     assert "reading the UI hierarchy: no <hierarchy> in dump" in str(err) and "12******90" in str(err)
     assert err.data["serial"] == SERIAL and "1234567890" not in str(err.data)
     assert rpc.stops == 0  # the server answered: nothing to restart
+
+
+@pytest.mark.parametrize("answered, full", [(".ui.AccountSettingsActivity", "com.xiaomi.account.ui.AccountSettingsActivity"),
+                                            ("com.other.Main", "com.other.Main")])
+def test_current_app_names_the_activity_in_full(phone: AndroidDevice, monkeypatch: pytest.MonkeyPatch,
+                                                answered: str, full: str) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(phone.adb, "app_current",
+                        lambda: SimpleNamespace(package="com.xiaomi.account", activity=answered), raising=False)
+    assert phone.current_app() == ("com.xiaomi.account", full)
