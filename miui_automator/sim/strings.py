@@ -288,6 +288,12 @@ class Resources:
         return text
 
 
+def load_strings(folders: "tuple[str, ...] | list[str]") -> None:
+    """Read every folder now, so a bad file fails (``ConfigError`` naming file:line) before phones start."""
+    for folder in folders:
+        load_folder(str(Path(folder).resolve()))
+
+
 @lru_cache(maxsize=32)
 def resources(overrides: tuple[tuple[str, str, str], ...] = (), folders: tuple[str, ...] = ()) -> Resources:
     """The built-in tables, a variant's default-language ``overrides`` ((app, key, text)), then
