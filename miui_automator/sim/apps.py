@@ -49,8 +49,9 @@ _built: dict[tuple, tuple[bytes, int, str]] = {}
 
 def _apk(app: str, resources: Resources, variant: Variant) -> tuple[bytes, int, str]:
     """(bytes, versionCode, versionName) of ``app``, built on first use. ``resources`` objects
-    are shared and immutable (``strings.resources`` caches them), so they key by identity."""
-    key = (app, id(resources), variant.name, variant.props.get("ro.build.version.incremental"))
+    are shared and immutable (``strings.resources`` caches them), so they key by identity (the
+    key holds the object, so its identity is never reused while the entry lives)."""
+    key = (app, resources, variant.name, variant.props.get("ro.build.version.incremental"))
     if key not in _built:
         if len(_built) >= _CACHE_SIZE:
             del _built[next(iter(_built))]
