@@ -82,12 +82,19 @@ def string_pool(strings: list[str], utf8: bool = True) -> bytes:
     return _chunk(RES_STRING_POOL, header, index + _pad4(bytes(data)))
 
 
+def _pack(code: str, base: str) -> bytes:
+    """A language or region in ResTable_config's two bytes: two letters as they are, three
+    (``fil``, ``419``) packed 5 bits each with the high bit set, as ResourceTypes.cpp does."""
+    if len(code) <= 2:
+        return code.encode("ascii").ljust(2, b"\0")
+    first, second, third = ((ord(c) - ord(base)) & 0x7F for c in code)
+    return bytes([((second << 5) | first) & 0xFF, 0x80 | (third << 2) | (second >> 3)])
+
+
 def _config(qualifier: str) -> bytes:
-    """A 64-byte ResTable_config for a locale qualifier (``""``, ``de``, ``pt-rBR``)."""
+    """A 64-byte ResTable_config for a locale qualifier (``""``, ``de``, ``pt-rBR``, ``es-r419``)."""
     lang, _, region = qualifier.partition("-r")
-    if len(lang) not in (0, 2) or len(region) not in (0, 2):
-        raise ValueError(f"only two-letter languages and regions are supported, not {qualifier!r}")
-    body = struct.pack("<I", CONFIG_SIZE) + b"\0" * 4 + lang.encode("ascii").ljust(2, b"\0") + region.encode("ascii").ljust(2, b"\0")
+    body = struct.pack("<I", CONFIG_SIZE) + b"\0" * 4 + _pack(lang, "a") + _pack(region, "0")
     return body.ljust(CONFIG_SIZE, b"\0")
 
 

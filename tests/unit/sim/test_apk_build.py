@@ -94,6 +94,14 @@ def test_resources_arsc_is_stored_and_aligned():
         assert z.testzip() is None
 
 
+def test_three_letter_languages_and_numeric_regions_pack_like_android():
+    data = build_apk("com.example", 1, "1", {"": {"a": "A"}, "fil": {"a": "Fil"}, "es-r419": {"a": "Lat"}})
+    assert set(androguard_strings(data, "com.example", "a").values()) == {"A", "Fil", "Lat"}
+    from miui_automator.sim.apk_build import _pack
+
+    assert _pack("fil", "a") == bytes([0x05, 0xAD]) and _pack("419", "0") == bytes([0x24, 0xA4])
+
+
 def test_long_strings_use_two_byte_lengths():
     long = "x" * 300 + "é" * 200
     data = build_apk("com.example", 1, "1", {"": {"long": long}})
