@@ -31,6 +31,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "my_device": (SETTINGS, "my_device"),
     "sim": (SETTINGS, "sim_management_title"),
     "wifi": (SETTINGS, "wifi_settings"),
+    "state_off": (SETTINGS, "sim_state_off"),  # a row's "Off" value: no ROM key known
     "bluetooth": (SETTINGS, "bluetooth_settings_title"),
     "connection_sharing": (SETTINGS, "connection_and_sharing"),
     "display": (SETTINGS, "display_settings"),

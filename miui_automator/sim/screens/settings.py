@@ -61,7 +61,7 @@ class SettingsHome(ListScreen):
             Row(t("about_phone"), value=self.phone.state.props.get("ro.mi.os.version.name") or
                 "MIUI " + self.phone.state.props.get("ro.miui.ui.version.name", "V140")[1:].replace("125", "12.5").replace("140", "14"),
                 action="about"),
-            Row(t("sim"), action="noop"), Row(t("wifi"), value="Off", action="noop"), Row(t("bluetooth"), value="Off", action="noop"),
+            Row(t("sim"), action="noop"), Row(t("wifi"), value=t("state_off"), action="noop"), Row(t("bluetooth"), value=t("state_off"), action="noop"),
             Row(t("connection_sharing"), action="noop"),
             Row(t("display"), action="noop"), Row(t("sound"), action="noop"), Row(t("notifications"), action="noop"),
             Row(t("home_screen"), action="noop"), Row(t("wallpaper"), action="noop"),
