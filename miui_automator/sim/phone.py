@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 from .account_server import AccountServer
@@ -147,7 +148,7 @@ class Phone:
         # The phone's language (``persist.sys.locale``) and its apps' string tables: the
         # variant's own by default, ``strings`` folders laid over them (see strings.py).
         self.locale = Locale.parse(locale or self.variant.locale)
-        self.resources = resources(self.variant.strings, tuple(str(f) for f in strings))
+        self.resources = resources(self.variant.strings, tuple(str(Path(f).resolve()) for f in strings))
         self.clock = clock
         self._wall_clock = wall_clock
         self.time_offset = 0.0  # seconds added to the wall clock by advance_time()

@@ -134,3 +134,12 @@ def test_version_code_changes_with_the_string_tables(german_phone):
     versions = {p.name: p.version_code for p in plain.state.packages}
     assert all(versions[pkg] != p.version_code for p in german_phone.state.packages for pkg, _ in APPS.values() if p.name == pkg)
     assert Locale.parse(german_phone.state.props["persist.sys.locale"]).tag == "de-DE"
+
+
+def test_phones_share_one_copy_of_each_apk():
+    _, path = APPS["Settings"]
+    one, two = Phone(media_files=0), Phone(seed=2, media_files=0)
+    assert one.state.fs.read(path) is two.state.fs.read(path)
+    one.state.fs.lookup(path).content().extend(b"changed")  # what the "changing" fault does to a file
+    assert one.state.fs.read(path).endswith(b"changed") and not two.state.fs.read(path).endswith(b"changed")
+    assert one.state.fs.lookup(path).size == two.state.fs.lookup(path).size + len(b"changed")
