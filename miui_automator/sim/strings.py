@@ -259,7 +259,9 @@ class Resources:
         """Every string of ``app`` in exactly one configuration, references resolved."""
         merged = dict(self.tables.get(LIBRARY_APP, {}).get(qualifier, {}))
         merged.update(self.tables.get(app, {}).get(qualifier, {}))
-        return {k: self._deref(app, v, (qualifier, ""), 0) for k, v in merged.items()}
+        lang = qualifier.partition("-r")[0]
+        chain = tuple(dict.fromkeys((qualifier, lang, "")))  # where an @string/ reference looks, as at run time
+        return {k: self._deref(app, v, chain, 0) for k, v in merged.items()}
 
     def _lookup(self, app: str, key: str, chain: tuple[str, ...]) -> str | None:
         for qualifier in chain:

@@ -110,6 +110,16 @@ def test_fallback_region_language_default(tmp_path):
     assert res.resolve("Backup", "missing", br) is None
 
 
+def test_references_resolve_in_the_configuration_they_appear_in(tmp_path):
+    write_strings(tmp_path, "Backup", "values", '<string name="name">Backup</string><string name="title">@string/name</string>')
+    write_strings(tmp_path, "Backup", "values-pt", '<string name="name">Cópia</string>')
+    write_strings(tmp_path, "Backup", "values-pt-rBR", '<string name="title">@string/name</string>')
+    res = Resources([load_folder(str(tmp_path))])
+    assert res.config("Backup", "pt-rBR") == {"title": "Cópia"}
+    assert res.resolve("Backup", "title", Locale.parse("pt-BR")) == "Cópia"
+    assert res.config("Backup", "")["title"] == "Backup"
+
+
 def test_library_strings_belong_to_every_app(tmp_path):
     write_strings(tmp_path, "miuix", "values", '<string name="back">Back</string><string name="ok">OK (lib)</string>')
     write_strings(tmp_path, "Settings", "values", '<string name="ok">OK</string>')
