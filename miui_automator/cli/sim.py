@@ -28,6 +28,7 @@ from ..errors import ConfigError, DeviceError, UsageError
 from ..secret_env import scrubbed_environ
 from ..sim.faults import FaultRegistry
 from ..sim.state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, hardware_serial
+from ..sim.strings import Locale, load_strings
 from ..sim.variants import VARIANTS
 
 DEFAULT_PORT = 5600
@@ -137,11 +138,21 @@ FAULTS_EPILOG = ("\b\nFaults (--faults 'name[=value];...'):\n"
 @click.option("--adb-port", type=click.IntRange(1, 65535), default=None,
               help="The adb server to attach the phones to (default: $ANDROID_ADB_SERVER_PORT, else 5037); "
                    "one per simulated USB host.")
+# Languages (docs/simulator.md, "Languages")
+@click.option("--locale", default=None, metavar="LOCALE",
+              help="The phones' language, e.g. de-DE, pt-BR, id-ID, en-XA (pseudo-locale); default: the variant's.")
+@click.option("--strings", "string_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A folder of translations (<App>.apk/res/values-<qualifier>/strings.xml) laid over the built-in "
+                   "texts; repeatable, later folders win.")
 def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | None, account_id: str,
               account_password: str, signed_out: bool, unactivated_account: bool, keep_adb_after_reset: bool,
-              media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None) -> None:
+              media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None,
+              locale: str | None, string_dirs: tuple[str, ...]) -> None:
     """Start simulated phones, attach them to the adb server, print their serials."""
     names = _variants(variant, count)
+    if locale is not None:
+        Locale.parse(locale)  # a bad tag fails before anything starts
+    load_strings(string_dirs)
     faults = FaultRegistry().parse(fault_spec)
     ports = _ports(port, count)
     _check_name(name)
@@ -163,7 +174,7 @@ def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | 
             phone = Phone(variant_name, seed=phone_seed, account_id=account_id, password=account_password,
                           signed_in=not signed_out, unactivated_account=unactivated_account,
                           keep_adb_after_reset=keep_adb_after_reset, faults=faults, media_files=media_files,
-                          media_bytes=media_mb * 1024 * 1024)
+                          media_bytes=media_mb * 1024 * 1024, locale=locale, strings=string_dirs)
             dev = host.add_phone(phone, port=p)
             if seed is None:  # real phones never share a serial, whichever simulator they come from
                 host.call(phone.set_serial, hardware_serial(phone_seed, dev.port))

@@ -13,14 +13,19 @@ calls (shell, uiautomator2 server, transport, screens); the screens themselves l
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Sequence
 
 from .account_server import AccountServer
+from .apps import apply_locale, install_apps
 from .faults import FaultSet, parse_faults
+from .labels import resource_of
 from .layout import status_bar
 from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
+from .strings import Locale, android_format, resources
 from .ui import SCREEN_H, SCREEN_W, Node, hierarchy_xml, hit_test
 from .variants import Variant, get_variant
 
@@ -65,8 +70,8 @@ class Screen:
     def v(self) -> Variant:
         return self.phone.variant
 
-    def t(self, key: str) -> str:
-        return self.phone.variant.t(key)
+    def t(self, label: str, *args: object) -> str:
+        return self.phone.text(label, *args, package=self.package)
 
     def build(self) -> Node:
         raise NotImplementedError
@@ -103,8 +108,8 @@ class Dialog:
         self.owner = owner
         self.phone = owner.phone
 
-    def t(self, key: str) -> str:
-        return self.phone.variant.t(key)
+    def t(self, label: str, *args: object) -> str:
+        return self.phone.text(label, *args, package=self.package or self.owner.package)
 
     def build(self) -> Node:
         raise NotImplementedError
@@ -136,8 +141,14 @@ class Phone:
         media_bytes: int = 24 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        locale: str | None = None,
+        strings: Sequence[str | os.PathLike] = (),
     ) -> None:
         self.variant = variant if isinstance(variant, Variant) else get_variant(variant)
+        # The phone's language (``persist.sys.locale``) and its apps' string tables: the
+        # variant's own by default, ``strings`` folders laid over them (see strings.py).
+        self.locale = Locale.parse(locale or self.variant.locale)
+        self.resources = resources(self.variant.strings, tuple(str(Path(f).resolve()) for f in strings))
         self.clock = clock
         self._wall_clock = wall_clock
         self.time_offset = 0.0  # seconds added to the wall clock by advance_time()
@@ -147,7 +158,7 @@ class Phone:
         self._init_args = dict(seed=seed, account_id=account_id, signed_in=signed_in, find_device=find_device,
                                unactivated_account=unactivated_account, serial=serial, media_files=media_files,
                                media_bytes=media_bytes)
-        self.state: PhoneState = new_state(self.variant, password=password, clock=self.wall_clock, **self._init_args)
+        self.state: PhoneState = self._new_state(password, self._init_args)
         self._password_digest = self.state.password_digest
         self.account_server = AccountServer(self.wall_clock)
         self.account_server.register(account_id, self._password_digest)
@@ -173,6 +184,21 @@ class Phone:
         self._boot()
 
     # ----------------------------------------------------------------- lifecycle
+    def _new_state(self, password: str, args: dict) -> PhoneState:
+        state = new_state(self.variant, password=password, clock=self.wall_clock, **args)
+        apply_locale(state, self.locale)
+        install_apps(state, self.resources, self.variant)
+        return state
+
+    def text(self, label: str, *args: object, package: str = "") -> str:
+        """What ``label`` (a name in labels.py) reads on a window of ``package``, in the phone's
+        locale; ``args`` fill its ``%s``/``%d`` placeholders."""
+        app, key = resource_of(label, package)
+        value = self.resources.resolve(app, key, self.locale)
+        if value is None:
+            raise KeyError(f"{app}:string/{key} (label {label!r}) is in no string table")
+        return android_format(value, *args) if args else value
+
     def set_serial(self, serial: str) -> None:
         """Give the phone its hardware serial (``ro.serialno``) once its port is known; before ``adb connect``."""
         self._init_args["serial"] = serial
@@ -220,7 +246,7 @@ class Phone:
         """
         self.unplug()
         args = dict(self._init_args, signed_in=False, find_device=False, unactivated_account=False, media_files=0)
-        fresh = new_state(self.variant, password="", clock=self.wall_clock, **args)
+        fresh = self._new_state("", args)
         fresh.password_digest = self._password_digest
         fresh.provisioned = False
         fresh.factory_resets = self.state.factory_resets + 1

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .fonts import Font, ellipsize, font, line_height, wrap
+from .fonts import Font, FontStack, ellipsize, line_height, stack, wrap
 from .ui import Node
 
 Box = tuple[int, int, int, int]
@@ -261,13 +261,13 @@ class _Painter:
         return left + last_start + widths[-1]
 
     @staticmethod
-    def _layout(value: str, spec: _Text, width: int, height: int) -> tuple[Font, list[str]]:
+    def _layout(value: str, spec: _Text, width: int, height: int) -> tuple[FontStack, list[str]]:
         if not spec.wrap:
-            face = font(spec.size, spec.weight)
+            face = stack(spec.size, spec.weight)
             return face, [ellipsize(value.replace("\n", " "), face, width)]
         size = spec.size
         while True:
-            face = font(size, spec.weight)
+            face = stack(size, spec.weight)
             lines, fitted = wrap(value, face, width, max(1, height // line_height(face)))
             if fitted or size - 2 < spec.min_size:
                 return face, lines
@@ -436,9 +436,21 @@ class _Painter:
         self.text(node.bounds, node.text, _TEXT["dialog_message"], ctx, align=align)
 
 
-def _draw_line(draw: ImageDraw.ImageDraw, face: Font, x: int, middle: int, line: str, align: str) -> None:
+def _draw_line(draw: ImageDraw.ImageDraw, face: "Font | FontStack", x: int, middle: int, line: str, align: str) -> None:
     """One line of white-on-black mask text centred on ``middle``: the baseline sits 0.36 em below it,
-    which centres both CJK ideographs and Latin capitals (the font's own ascent/descent would not)."""
+    which centres both CJK ideographs and Latin capitals (the font's own ascent/descent would not).
+    A font stack draws run after run, each with its own face, from the line's left edge."""
+    if isinstance(face, FontStack):
+        runs = face.runs(line)
+        if len(runs) == 1:
+            face = runs[0][0]
+        else:
+            width = face.getlength(line)
+            left = {"left": x, "center": x - width / 2, "right": x - width}[align]
+            for run_face, run in runs:
+                _draw_line(draw, run_face, int(left), middle, run, "left")
+                left += run_face.getlength(run)
+            return
     if isinstance(face, ImageFont.FreeTypeFont):
         anchor = {"left": "ls", "center": "ms", "right": "rs"}[align]
         draw.text((x, middle + int(face.size * 0.36)), line, font=face, fill=255, anchor=anchor)

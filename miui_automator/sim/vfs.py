@@ -29,6 +29,8 @@ class Entry:
     data: bytearray | None = None
     size_hint: int = 0
     seed: int | None = None
+    # Immutable bytes several phones share (an app's APK): copied only if this phone changes them.
+    shared: bytes | None = None
     children: dict[str, "Entry"] = field(default_factory=dict)
     # Called just before every read: the "file changes while pulled" fault hooks in here.
     on_read: Callable[["Entry"], None] | None = None
@@ -39,11 +41,13 @@ class Entry:
 
     @property
     def size(self) -> int:
-        return len(self.data) if self.data is not None else self.size_hint
+        if self.data is not None:
+            return len(self.data)
+        return len(self.shared) if self.shared is not None else self.size_hint
 
     def content(self) -> bytearray:
         if self.data is None:
-            self.data = bytearray(synthetic_bytes(self.seed or 0, self.size_hint))
+            self.data = bytearray(self.shared) if self.shared is not None else bytearray(synthetic_bytes(self.seed or 0, self.size_hint))
         return self.data
 
 
@@ -135,6 +139,11 @@ class VirtualFS:
         parent, name = self._parent(path, create=True)
         parent.children[name] = Entry(mode=S_FILE, mtime=self._now() if mtime is None else mtime, size_hint=size, seed=seed)
 
+    def add_shared(self, path: str, data: bytes, mode: int = S_FILE, mtime: int | None = None) -> None:
+        """A file whose ``data`` other phones share: read without a copy, copied on change."""
+        parent, name = self._parent(path, create=True)
+        parent.children[name] = Entry(mode=mode, mtime=self._now() if mtime is None else mtime, shared=data)
+
     def read(self, path: str) -> bytes:
         entry = self.lookup(path)
         if entry is None:
@@ -143,6 +152,8 @@ class VirtualFS:
             raise IsADirectoryError(21, "Is a directory", normpath(path))
         if entry.on_read is not None:
             entry.on_read(entry)
+        if entry.data is None and entry.shared is not None:
+            return entry.shared
         return bytes(entry.content())
 
     def listdir(self, path: str) -> list[tuple[str, Entry]]:

@@ -16,6 +16,7 @@ from .carrier import intercepts_sign_out
 LIST_ID = "com.xiaomi.account:id/list"
 PKG = "com.xiaomi.account"
 SIGNING_OUT_SECONDS = 1.2
+PASSWORD_CHANGE_DAYS = 3  # a password changed this recently blocks turning off Find device
 
 
 def account_title_id(variant) -> str:
@@ -57,9 +58,8 @@ class AccountPage(Screen):
 
     def rows(self) -> list[Row]:
         t, st = self.t, self.phone.state
-        zh = self.v.locale.startswith("zh")
         return [
-            ProfileRow("小米用户" if zh else "Xiaomi user", st.account_id),
+            ProfileRow(t("xiaomi_user"), st.account_id),
             Row(t("personal_info"), action="noop"),
             Row(t("account_security"), action="noop"),
             Row(t("cloud_service"), summary="5 GB", action="cloud"),
@@ -67,15 +67,15 @@ class AccountPage(Screen):
             Row(t("mi_pay"), action="noop"),
             Row(t("devices"), action="noop"),
             Row(t("privacy_account"), action="noop"),
-            Row("家庭共享" if zh else "Family sharing", action="noop"),
-            Row("登录记录" if zh else "Sign-in history", action="noop"),
+            Row(t("family_sharing"), action="noop"),
+            Row(t("signin_history"), action="noop"),
             Row(t("help"), action="noop"),
             ButtonRow(t("sign_out"), "logout", f"{PKG}:id/logout_btn"),
         ]
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.v.account_label, account_title_id(self.v), back_desc="返回" if self.v.locale.startswith("zh") else "Back"))
+        root.add(action_bar(self.t("account_title"), account_title_id(self.v), back_desc=self.t("back")))
         lst, limit = scroll_list(self.rows(), STATUS_H + TITLE_H, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
         root.add(lst)
@@ -225,7 +225,7 @@ class FindDeviceFailed(Dialog):
     cancelable = True
 
     def build(self) -> Node:
-        return dialog(self.package, self.t("find_device_failed_title"), message=self.t("password_recent"),
+        return dialog(self.package, self.t("find_device_failed_title"), message=self.t("password_recent", PASSWORD_CHANGE_DAYS),
                       buttons=[(self.t("ok"), "failed_ok", "button_primary")])
 
 
@@ -246,16 +246,15 @@ class SignInPage(Screen):
     activity = "com.xiaomi.passport.ui.internal.AccountLoginActivity"
 
     def build(self) -> Node:
-        zh = self.v.locale.startswith("zh")
         root = window(self.package)
-        root.add(action_bar(self.v.account_label, account_title_id(self.v)))
+        root.add(action_bar(self.t("account_title"), account_title_id(self.v)))
         y = STATUS_H + TITLE_H + 60
-        root.add(Node(cls="android.widget.EditText", text="邮箱/手机号码/小米账号" if zh else "Email/Phone/Xiaomi Account",
-                      hint="邮箱/手机号码/小米账号" if zh else "Email/Phone/Xiaomi Account", rid=f"{PKG}:id/et_account_name",
+        root.add(Node(cls="android.widget.EditText", text=self.t("account_name_hint"),
+                      hint=self.t("account_name_hint"), rid=f"{PKG}:id/et_account_name",
                       bounds=(SIDE, y, SCREEN_W - SIDE, y + 150), clickable=True, focusable=True, style="edit", action="noop"))
         root.add(Node(cls="android.widget.EditText", text=self.t("password_hint"), hint=self.t("password_hint"),
                       rid=f"{PKG}:id/et_account_password", bounds=(SIDE, y + 190, SCREEN_W - SIDE, y + 340),
                       clickable=True, focusable=True, style="edit", action="noop"))
-        root.add(Node(cls=BUTTON, text="登录" if zh else "Sign in", rid=f"{PKG}:id/btn_login",
+        root.add(Node(cls=BUTTON, text=self.t("sign_in"), rid=f"{PKG}:id/btn_login",
                       bounds=(SIDE, y + 420, SCREEN_W - SIDE, y + 560), clickable=True, style="button_primary", action="noop"))
         return root

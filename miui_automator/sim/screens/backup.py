@@ -68,7 +68,7 @@ class LocalBackupHome(Screen):
         root = window(self.package)
         root.add(action_bar(self.t("backup_title"), self.v.title_id.replace("com.android.settings", PKG)))
         y = STATUS_H + TITLE_H + 40
-        latest = self.t("backup_latest") % st.last_backup if st.last_backup else self.t("backup_none")
+        latest = self.t("backup_latest", st.last_backup) if st.last_backup else self.t("backup_none")
         root.add(text(latest, (SIDE, y, SCREEN_W - SIDE, y + 90), f"{PKG}:id/latest_backup", "row_summary"))
         root.add(bottom_button(self.t("backup_button"), "new", f"{PKG}:id/backup_btn"))
         return root
@@ -95,7 +95,7 @@ class BackupSelect(Screen):
                       bounds=(SCREEN_W - 360, STATUS_H + 20, SCREEN_W - 40, STATUS_H + 135), clickable=True,
                       selected=all_on, style="button", action="select_all"))
         rows = [Row(self.t(f"backup_{key}" if key != "sysdata" else "backup_sysdata"), summary=", ".join(lbl for _, lbl, _ in ITEMS[key])
-                    if not self.v.locale.startswith("zh") else "、".join(zh for _, _, zh in ITEMS[key]),
+                    if self.phone.locale.language != "zh" else "、".join(zh for _, _, zh in ITEMS[key]),
                     switch=self.selected[key], action=f"toggle:{key}") for key in ITEMS]
         lst, limit = scroll_list(rows, STATUS_H + TITLE_H, SCREEN_H - 300, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
@@ -135,7 +135,7 @@ class BackupProgress(Screen):
         now = self.phone.wall_clock()
         stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
         folder = f"{BACKUP_ROOT}/{stamp}"
-        zh = self.v.locale.startswith("zh")
+        zh = self.phone.locale.language == "zh"
         entries = []
         for pkg, label, label_zh in self.items:
             name = f"{label_zh if zh else label}({pkg}).bak"
@@ -188,6 +188,5 @@ class AbortBackup(Dialog):
     package = PKG
 
     def build(self) -> Node:
-        abort_text = "备份尚未结束，确定要停止备份吗？" if self.phone.variant.locale.startswith("zh") else "Backup hasn't finished. Stop anyway?"
-        return dialog(self.package, self.t("backup_stop"), message=abort_text,
+        return dialog(self.package, self.t("backup_stop"), message=self.t("backup_abort"),
                       buttons=[(self.t("cancel"), "abort_no", "button"), (self.t("ok"), "abort_yes", "button_danger")])

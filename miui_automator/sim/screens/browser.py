@@ -167,7 +167,7 @@ class BrowserScreen(Screen):
 
     @property
     def texts(self) -> dict:
-        return _TEXTS["zh" if self.v.locale.startswith("zh") else "en"]
+        return _TEXTS["zh" if self.phone.locale.language == "zh" else "en"]
 
     def txt(self, key: str, **values: str) -> str:
         return self.texts[key].format(label=self.v.account_label, **values)
@@ -302,7 +302,7 @@ class BrowserScreen(Screen):
         page.paragraph(self.txt("not_found"))
 
     def _date(self, day: date) -> str:
-        return f"{day.year}年{day.month}月{day.day}日" if self.v.locale.startswith("zh") else day.isoformat()
+        return f"{day.year}年{day.month}月{day.day}日" if self.phone.locale.language == "zh" else day.isoformat()
 
 
 class _Page:

@@ -18,14 +18,13 @@ class CloudMain(Screen):
     activity = "com.miui.cloudservice.ui.MiCloudMainActivity"
 
     def build(self) -> Node:
-        zh = self.v.locale.startswith("zh")
         root = window(self.package)
         root.add(action_bar(self.t("cloud"), self.v.title_id.replace("com.android.settings", PKG)))
-        rows = [Row("云空间" if zh else "Cloud storage", summary="1.2 GB / 5 GB", action="noop"),
-                Row("图库" if zh else "Gallery", switch=True, action="noop"),
-                Row("联系人" if zh else "Contacts", switch=True, action="noop"),
-                Row("短信" if zh else "Messages", switch=True, action="noop"),
-                Row("便签" if zh else "Notes", switch=False, action="noop"),
+        rows = [Row(self.t("cloud_storage"), summary="1.2 GB / 5 GB", action="noop"),
+                Row(self.t("cloud_gallery"), switch=True, action="noop"),
+                Row(self.t("cloud_contacts"), switch=True, action="noop"),
+                Row(self.t("cloud_messages"), switch=True, action="noop"),
+                Row(self.t("cloud_notes"), switch=False, action="noop"),
                 Row(self.t("find_device"), value=self.t("find_device_on") if self.phone.state.find_device else self.t("find_device_off"), action="noop")]
         lst, limit = scroll_list(rows, STATUS_H + TITLE_H, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
@@ -39,12 +38,11 @@ class WipeDataConfirm(Screen):
     activity = "com.miui.cloudservice.ui.MiCloudWipeDataConfirmActivity"
 
     def build(self) -> Node:
-        zh = self.v.locale.startswith("zh")
         root = window(self.package)
         y = STATUS_H + 120
         root.add(text(self.t("wipe_label"), (SIDE, y, SCREEN_W - SIDE, y + 200), f"{PKG}:id/title", "big_title"))
         root.add(text(self.t("wipe_title"), (SIDE, y + 230, SCREEN_W - SIDE, y + 480), f"{PKG}:id/summary", "dialog_message"))
-        apps = ["图库", "联系人", "短信"] if zh else ["Gallery", "Contacts", "Messages"]
+        apps = [self.t("cloud_gallery"), self.t("cloud_contacts"), self.t("cloud_messages")]
         for i, app in enumerate(apps):
             root.add(text(app, (SIDE, y + 540 + i * 130, SCREEN_W - SIDE, y + 640 + i * 130), f"{PKG}:id/app_name", "row_title"))
         half = (SCREEN_W - 2 * SIDE - 30) // 2

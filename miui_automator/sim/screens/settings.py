@@ -26,7 +26,7 @@ class ListScreen(Screen):
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.title(), self.v.title_id, back=True, back_desc="返回" if self.v.locale.startswith("zh") else "Back"))
+        root.add(action_bar(self.title(), self.v.title_id, back=True, back_desc=self.t("back")))
         lst, limit = scroll_list(self.rows(), STATUS_H + TITLE_H, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
         root.add(lst)
@@ -52,8 +52,8 @@ class SettingsHome(ListScreen):
     def account_row(self) -> Row:
         st = self.phone.state
         if st.has_xiaomi_account():
-            return Row(self.v.account_label, summary=self.t("login_summary"), action="account", rid="com.android.settings:id/account_layout")
-        return Row(self.v.signin_label, action="signin", rid="com.android.settings:id/account_layout")
+            return Row(self.t("account_entry"), summary=self.t("login_summary"), action="account", rid="com.android.settings:id/account_layout")
+        return Row(self.t("signin_entry"), action="signin", rid="com.android.settings:id/account_layout")
 
     def rows(self) -> list[Row]:
         t = self.t
@@ -61,7 +61,7 @@ class SettingsHome(ListScreen):
             Row(t("about_phone"), value=self.phone.state.props.get("ro.mi.os.version.name") or
                 "MIUI " + self.phone.state.props.get("ro.miui.ui.version.name", "V140")[1:].replace("125", "12.5").replace("140", "14"),
                 action="about"),
-            Row(t("sim"), action="noop"), Row(t("wifi"), value="Off", action="noop"), Row(t("bluetooth"), value="Off", action="noop"),
+            Row(t("sim"), action="noop"), Row(t("wifi"), value=t("state_off"), action="noop"), Row(t("bluetooth"), value=t("state_off"), action="noop"),
             Row(t("connection_sharing"), action="noop"),
             Row(t("display"), action="noop"), Row(t("sound"), action="noop"), Row(t("notifications"), action="noop"),
             Row(t("home_screen"), action="noop"), Row(t("wallpaper"), action="noop"),
@@ -99,9 +99,9 @@ class AboutPhone(ListScreen):
         t = self.t
         os_name = p.get("ro.mi.os.version.incremental") or p.get("ro.build.version.incremental", "")
         return [
-            Row("Device name" if not self.v.locale.startswith("zh") else "设备名称", value=p.get("ro.product.marketname", ""), action="noop"),
-            Row("OS version" if not self.v.locale.startswith("zh") else "系统版本", value=os_name, action="noop"),
-            Row("Android version" if not self.v.locale.startswith("zh") else "Android 版本", value=p.get("ro.build.version.release", ""), action="noop"),
+            Row(t("device_name"), value=p.get("ro.product.marketname", ""), action="noop"),
+            Row(t("os_version"), value=os_name, action="noop"),
+            Row(t("android_version"), value=p.get("ro.build.version.release", ""), action="noop"),
             Row(t("backup_restore"), action="backup"),
             Row(t("factory_reset"), action="reset"),
         ]
@@ -134,8 +134,7 @@ class AdditionalSettings(ListScreen):
     title_key = "additional"
 
     def rows(self) -> list[Row]:
-        zh = self.v.locale.startswith("zh")
-        return [Row("日期和时间" if zh else "Date & time", action="noop"), Row("语言与地区" if zh else "Languages & input", action="noop"),
+        return [Row(self.t("date_time"), action="noop"), Row(self.t("languages_input"), action="noop"),
                 Row(self.t("developer_options"), action="dev")]
 
     def on_action(self, action: str, node: Node) -> None:
@@ -151,7 +150,7 @@ class DeveloperOptions(ListScreen):
     def rows(self) -> list[Row]:
         st = self.phone.state
         return [
-            Row(self.t("usb_debugging"), summary="Debug mode when USB is connected" if not self.v.locale.startswith("zh") else "连接USB后启用调试模式",
+            Row(self.t("usb_debugging"), summary=self.t("usb_debugging_desc"),
                 switch=st.settings["global"].get("adb_enabled") == "1", action="toggle:adb"),
             Row(self.t("usb_install"), summary=self.t("usb_install_desc"), switch=st.usb_install, action="toggle:install"),
             Row(self.t("usb_adb_input"), summary=self.t("usb_adb_input_desc"), switch=st.props.get("persist.security.adbinput") == "1", action="toggle:input"),

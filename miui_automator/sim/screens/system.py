@@ -29,7 +29,7 @@ class HomeScreen(Screen):
         for i, (key, pkg, _) in enumerate(LAUNCHER_APPS):
             left = SIDE + i * (size + 60)
             top = SCREEN_H - 620
-            workspace.add(Node(cls="android.widget.TextView", text=self.t(key) if key != "backup_title" else "Backup",
+            workspace.add(Node(cls="android.widget.TextView", text=self.t(key) if key != "backup_title" else self.t("backup_app"),
                                desc=self.t(key), bounds=(left, top, left + size, top + size + 60), clickable=True,
                                style="app_icon", action=f"launch:{pkg}", package="com.miui.home"))
         return root
@@ -59,7 +59,7 @@ def lockscreen_window(phone) -> Node:
     root = Node(cls="android.widget.FrameLayout", package="com.android.systemui", rid="com.android.systemui:id/keyguard_root",
                 bounds=(0, STATUS_H, SCREEN_W, SCREEN_H), style="keyguard")
     root.add(text("10:24", (SIDE, 400, SCREEN_W - SIDE, 640), "com.android.systemui:id/keyguard_clock", "big_title"))
-    root.add(text(phone.variant.t("lockscreen_hint"), (SIDE, SCREEN_H - 300, SCREEN_W - SIDE, SCREEN_H - 220),
+    root.add(text(phone.text("lockscreen_hint"), (SIDE, SCREEN_H - 300, SCREEN_W - SIDE, SCREEN_H - 220),
                   "com.android.systemui:id/keyguard_indication_text", "text"))
     return root
 
@@ -83,7 +83,6 @@ class UpdatePopup(CloudPromoPopup):
     package = "com.xiaomi.account"
 
     def build(self) -> Node:
-        title = "发现新版本" if self.phone.variant.locale.startswith("zh") else "New version available"
-        msg = "更新后体验更多功能" if self.phone.variant.locale.startswith("zh") else "Update to get the latest features."
+        title, msg = self.t("update_title"), self.t("update_message")
         return dialog(self.package, title, message=msg,
                       buttons=[(self.t("later"), "dismiss", "button"), (self.t("update_now"), "dismiss", "button_primary")])
