@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
 from ..flow.engine import BaseListener, Observation
+from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
 from ..report.redaction import redact_dump
@@ -93,7 +94,7 @@ class ArtifactListener(BaseListener):
         self.writer.write("step_failed", step=step_id, duration_s=round(duration_s, 3), error=str(error),
                           screen_seen=obs.screen if obs is not None else None, hierarchy_path=xml, screenshot_path=shot)
         if self.on_step:
-            self.on_step(step_id, "failed", str(error))
+            self.on_step(step_id, "failed", mask_text(str(error)))  # progress lines show it on the terminal
 
     def step_skipped(self, step_id, step, reason) -> None:
         self.writer.write("step_skipped", step=step_id, kind=step.kind, description=step.describe(),
