@@ -79,3 +79,18 @@ def test_a_fleet_run_keeps_the_id_out_of_the_ledger(make_phone, tmp_path, capsys
     with sqlite3.connect(out / "ledger.sqlite3") as db:
         errors = [r[0] for r in db.execute("SELECT error FROM phones")] + [r[0] for r in db.execute("SELECT error FROM steps")]
     assert any(MASKED in (e or "") for e in errors)
+
+
+def test_inspect_of_the_account_page_saves_and_prints_the_id_masked(make_phone, tmp_path, capsys):
+    from miui_automator.device.android import AndroidDevice
+
+    dev = make_phone("hyperos1-en")
+    driver = AndroidDevice(dev.serial)
+    driver.start(action="android.settings.XIAOMI_ACCOUNT_SYNC_SETTINGS")
+    assert DEFAULT_ACCOUNT_ID in driver.hierarchy().source, "the account page shows the id"
+    out = tmp_path / "inspect"
+    assert main(["inspect", "-s", dev.serial, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert DEFAULT_ACCOUNT_ID not in printed and MASKED in printed
+    _assert_clear_of_id(out)
+    assert MASKED.encode() in (out / "hierarchy.xml").read_bytes() and MASKED.encode() in (out / "elements.json").read_bytes()
