@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+import adbutils
 import pytest
 
+from miui_automator.backup.records import HOME_ENV
 from miui_automator.cli.main import main
 from miui_automator.sim.faults import parse_faults
 
@@ -189,6 +192,14 @@ def test_reset_test_device(variant, make_phone, sim_host, tmp_path, monkeypatch)
 
 def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # the demo points the process at its own adb server (killed at its end) and its own folders: the tests
+    # after this one get the session's back
+    for name in ("ANDROID_ADB_SERVER_PORT", "MIUI_AUTOMATOR_BACKUPS", HOME_ENV):
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(adbutils, "adb", adbutils.adb)
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "backup             passed" in out and "remove-mi-account  passed" in out and "now: none" in out
