@@ -16,6 +16,10 @@ change is expected) and settle (two equal reads in a row), identifies the screen
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
 nothing, an unexpected screen or a black frame fails the step with what was seen attached.
 
+Secrets: the engine is the only part that knows a secret was typed and into which field, so every
+observation it emits carries a :class:`Redaction` (the secret values; the field's bounds while it is on
+screen; any node showing a secret in plain text) for the listeners that save frames and dumps to apply.
+
 The handlers share the engine's view of the phone (the last verified frame, an observation still
 fresh after an action), which is why they are methods of one class and this module runs a little over
 500 lines.
