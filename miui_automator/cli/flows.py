@@ -16,6 +16,7 @@ import click
 from .. import secret_env
 from .. import run
 from ..errors import DeviceError, UsageError
+from ..privacy import mask_text
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
 from ..run.preflight import PreflightFailed
 from .screens import catalogue_option
@@ -47,6 +48,7 @@ def _driver(serial: str | None, server: str | None):
 @catalogue_option
 def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, catalogues: tuple[Path, ...]) -> None:
     """Screenshot, hierarchy, identified screen and element list of the phone now."""
+    from ..report.redaction import redact_dump
     from ..screens.overlay import load_catalogue
 
     driver = _driver(serial, server)
@@ -57,8 +59,10 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, ca
     out = out_dir or Path("inspect") / f"{time.strftime('%Y%m%d-%H%M%S')}-{driver.serial.replace(':', '_')}"
     out.mkdir(parents=True, exist_ok=True)
     shot.save(out / "screenshot.png")
-    (out / "hierarchy.xml").write_text(h.source, encoding="utf-8")
-    elements = h.elements()
+    # the account page shows the Mi account id: masked in what is saved and listed, as in every record
+    (out / "hierarchy.xml").write_text(redact_dump(h.source), encoding="utf-8")
+    elements = [{k: mask_text(v) if k in ("text", "desc") and isinstance(v, str) else v for k, v in el.items()}
+                for el in h.elements()]
     (out / "elements.json").write_text(json.dumps(elements, indent=1, ensure_ascii=False), encoding="utf-8")
     click.echo(f"device   {driver.serial}  {info.market_name or info.model}  {info.os_label}")
     click.echo(f"screen   {ident.name}" + (f"  (popup over it: {ident.popup.name})" if ident.popup else ""))
@@ -178,7 +182,7 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"
-               + (f" — {result.error}" if result.error else ""))
+               + (f" — {mask_text(result.error)}" if result.error else ""))
     for line in outcome.hints:
         click.echo(f"  {line}")
     click.echo(f"report: {outcome.reports.get('html', run_dir / 'report.html')}")

@@ -12,6 +12,7 @@ import click
 from .. import __version__
 from .. import secret_env
 from ..errors import MiuiAutomatorError
+from ..privacy import mask_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=argv, prog_name="miui-automator", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except MiuiAutomatorError as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"error: {mask_text(str(err))}", err=True)  # an error may quote the screen: the account id on it
         code = err.exit_code
     except click.exceptions.Exit as exit_:
         code = exit_.exit_code

@@ -8,7 +8,9 @@ destructive step that completed is never repeated.
 The file, its schema and its settings belong to :mod:`miui_automator.ledger_file` (the account
 deletions share it). Every event is its own transaction (autocommit), so a killed controller loses
 at most the event it was writing. One connection, shared by the phone threads under a lock.
-Nothing secret is stored: params are plain ones, the password only as where to read it.
+Nothing secret is stored: params are plain ones, the password only as where to read it. Errors and step
+descriptions quote what a phone showed (the account page shows the Mi account id), so they are stored
+through :func:`~miui_automator.privacy.mask_text`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Mapping
 
 from ..errors import UsageError
 from ..ledger_file import connect
+from ..privacy import mask_text
 
 # Phone statuses. A phone is "done" only when it passed; everything else is resumed.
 PENDING, RUNNING, PASSED = "pending", "running", "passed"
@@ -209,7 +212,7 @@ class Ledger:
                    " server = excluded.server, serial = excluded.serial, status = excluded.status, error = excluded.error,"
                    " params = excluded.params, password = excluded.password",
                    (run_id, key, server, serial, hardware_serial, label, model, variant, json.dumps(dict(params or {})),
-                    json.dumps(dict(password or {})), status, error))
+                    json.dumps(dict(password or {})), status, mask_text(error)))
 
     def phone_started(self, run_id: str, key: str, *, start_at: int, run_dir: str, server: str, serial: str) -> int:
         """A new attempt of the phone begins; returns its number (1 for the first)."""
@@ -223,7 +226,7 @@ class Ledger:
     def phone_finished(self, run_id: str, key: str, status: str, *, exit_code: int | None, error: str = "",
                        duration_s: float | None = None) -> None:
         self._exec("UPDATE phones SET status = ?, exit_code = ?, error = ?, duration_s = ?, ended = ?"
-                   " WHERE run_id = ? AND key = ?", (status, exit_code, error, duration_s, utc_now(), run_id, key))
+                   " WHERE run_id = ? AND key = ?", (status, exit_code, mask_text(error), duration_s, utc_now(), run_id, key))
 
     def phones(self, run_id: str) -> list[PhoneRow]:
         rows = self._query("SELECT run_id, key, server, serial, hardware_serial, label, model, variant, params, password, status,"
@@ -237,14 +240,14 @@ class Ledger:
             self._db.execute("BEGIN")
             self._db.execute("INSERT INTO steps (run_id, phone, attempt, step, top, description, status, started)"
                              " VALUES (?,?,?,?,?,?,?,?)",
-                             (run_id, phone, attempt, step, top_of(step), description, STEP_RUNNING, utc_now()))
+                             (run_id, phone, attempt, step, top_of(step), mask_text(description), STEP_RUNNING, utc_now()))
             self._db.execute("UPDATE phones SET current_step = ? WHERE run_id = ? AND key = ?", (step, run_id, phone))
             self._db.execute("COMMIT")
 
     def step_ended(self, run_id: str, phone: str, attempt: int, step: str, status: str, error: str = "") -> None:
         self._exec("UPDATE steps SET status = ?, ended = ?, error = ? WHERE id = (SELECT max(id) FROM steps"
                    " WHERE run_id = ? AND phone = ? AND attempt = ? AND step = ?)",
-                   (status, utc_now(), error, run_id, phone, attempt, step))
+                   (status, utc_now(), mask_text(error), run_id, phone, attempt, step))
 
     def steps(self, run_id: str, phone: str | None = None) -> list[StepRow]:
         where, args = ("run_id = ? AND phone = ?", (run_id, phone)) if phone else ("run_id = ?", (run_id,))

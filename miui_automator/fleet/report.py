@@ -18,6 +18,7 @@ from urllib.parse import quote
 import jinja2
 
 from .. import __version__
+from ..privacy import mask_text
 from ..private_files import private_dir
 from ..report.render import printable, write_atomically
 from .ledger import (ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, STEP_DONE, STEP_FAILED,
@@ -102,8 +103,9 @@ def summarize(ledger: Ledger, run_id: str | None = None) -> FleetSummary:
         phones.append(PhoneSummary(
             key=p.key, name=p.name, serial=p.serial, label=p.label, server=p.server, model=p.model, variant=p.variant,
             status=p.status, attempts=p.attempts, steps_done=len(done), top_steps=run.top_steps,
-            last_step=f"{last.step} {last.description} ({last.status})" if last else "", duration_s=p.duration_s,
-            exit_code=p.exit_code, error=p.error, report=report))
+            # texts a phone showed, masked again here for ledgers written before they were masked on the way in
+            last_step=mask_text(f"{last.step} {last.description} ({last.status})") if last else "",
+            duration_s=p.duration_s, exit_code=p.exit_code, error=mask_text(p.error), report=report))
     return FleetSummary(run, tuple(phones))
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Sequence
 
+from ..privacy import mask_text
 from .ledger import ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, TIMEOUT
 from .report import FleetSummary, duration_text
 
@@ -89,6 +90,7 @@ class FleetView:
             self._line(key, f"step {step_id} {status}: {text}")
 
     def phone_ended(self, key: str, status: str, error: str = "") -> None:
+        error = mask_text(error)  # a run's error quotes the screen it failed on (the account page shows the id)
         with self._lock:
             row = self.rows[key]
             row.status, row.ended, row.error = status, time.monotonic(), error

@@ -16,6 +16,10 @@ change is expected) and settle (two equal reads in a row), identifies the screen
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
 nothing, an unexpected screen or a black frame fails the step with what was seen attached.
 
+Secrets: the engine is the only part that knows a secret was typed and into which field, so every
+observation it emits carries a :class:`Redaction` (the secret values; the field's bounds while it is on
+screen; any node showing a secret in plain text) for the listeners that save frames and dumps to apply.
+
 The handlers share the engine's view of the phone (the last verified frame, an observation still
 fresh after an action), which is why they are methods of one class and this module runs a little over
 500 lines.
@@ -36,11 +40,11 @@ from . import waits
 from .model import (AssertStep, Condition, DoneAction, DriveStep, ExpectStep, FailAction, Flow, OpenStep, PressStep,
                     RetryStep, RunStep, ScreenshotStep, ScrollToStep, Selector, ShellStep, Step, TapStep, TaskStep, TypeStep,
                     WaitAction, WaitForStep, WhenStep, resolve)
-from .listeners import BaseListener, Listener, Observation
+from .listeners import BaseListener, Box, Listener, Observation, Redaction
 from .step_registry import KindTable
 from .tasks_api import TaskContext
 
-__all__ = ["HANDLERS", "BaseListener", "Engine", "Listener", "Observation", "RunResult"]
+__all__ = ["HANDLERS", "BaseListener", "Engine", "Listener", "Observation", "Redaction", "RunResult"]
 
 Handler = Callable[..., tuple["Observation | None", str]]
 HANDLERS: KindTable[Handler] = KindTable("handler")
@@ -82,6 +86,8 @@ class Engine:
         self._last: Observation | None = None
         self._fresh: Observation | None = None
         self._size: tuple[int, int] | None = None
+        self._secrets: dict[str, str] = {}
+        self._typed: tuple[Box, str] | None = None  # the field a secret was typed into, and on which screen
 
     # ================================================================ public
     def run(self, flow: Flow, params: Mapping[str, str], secrets: Mapping[str, str], start_at: int = 1) -> RunResult:
@@ -94,6 +100,7 @@ class Engine:
             raise ValueError(f"start_at must be 1 or more, not {start_at}")
         started = self.clock.now()
         self._secrets = dict(secrets)
+        self._typed = None
         self._emit("run_start", flow, {k: v for k, v in params.items()})
         variables = dict(params)
         try:
@@ -118,10 +125,28 @@ class Engine:
 
     def observe(self, screenshot: bool = False) -> Observation:
         h = self.driver.hierarchy()
-        obs = Observation(h, self.catalogue.identify(h, self.variant))
+        ident = self.catalogue.identify(h, self.variant)
+        obs = Observation(h, ident, redaction=self._redaction(h, ident.name))
         if screenshot:
             obs.screenshot = self.driver.screenshot()
         return obs
+
+    def _redaction(self, h: Hierarchy, screen: str) -> Redaction | None:
+        """What the files made of this observation must hide: every secret of the run as text, and on screen
+        the field a secret was typed into (until the screen changes or the field goes) plus any node that
+        shows a secret in plain text (a field rendered unmasked, wherever it has moved)."""
+        secrets = tuple(sorted({v for v in self._secrets.values() if v}, key=len, reverse=True))
+        if not secrets:
+            return None
+        boxes: list[Box] = []
+        if self._typed is not None:
+            box, typed_on = self._typed
+            if screen == typed_on and any(n.bounds == box for n in h.nodes):
+                boxes.append(box)
+            else:
+                self._typed = None  # the screen changed or the field went: later frames show something else
+        boxes += [n.bounds for n in h.nodes if n.text and any(secret in n.text for secret in secrets)]
+        return Redaction(secrets, tuple(dict.fromkeys(boxes)))
 
     # ================================================================ plumbing
     def _emit(self, event: str, *args) -> None:
@@ -177,7 +202,10 @@ class Engine:
 
     def _fail(self, message: str, obs: Observation | None, cls=StepFailed, **data) -> _StepError:
         if obs is not None:
-            message = f"{message} (screen seen: {obs.screen}; {obs.ident.seen})"
+            seen = obs.ident.seen
+            for secret in obs.redaction.secrets if obs.redaction else ():  # a field shown unmasked lists the password
+                seen = seen.replace(secret, "***")
+            message = f"{message} (screen seen: {obs.screen}; {seen})"
         return _StepError(cls(message, **data), obs)
 
     def _window_size(self) -> tuple[int, int]:
@@ -310,7 +338,7 @@ class Engine:
                 after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
         after.tap, after.swipe = tap, swipe
         if not self.verify:
-            self._fresh = Observation(after.hierarchy, after.ident)
+            self._fresh = Observation(after.hierarchy, after.ident, redaction=after.redaction)
             return after
         after.screenshot = self.driver.screenshot()
         frame = check_frame(after.screenshot, self._window_size())
@@ -325,7 +353,7 @@ class Engine:
             if not frames_differ(before.screenshot, after.screenshot):
                 raise self._fail("the hierarchy changed but the screenshot did not", after, VerificationFailed)
         self._last = after
-        self._fresh = Observation(after.hierarchy, after.ident)
+        self._fresh = Observation(after.hierarchy, after.ident, redaction=after.redaction)
         return after
 
     # ================================================================ step kinds
@@ -359,6 +387,11 @@ class Engine:
             x, y = node.center
         else:
             before, x, y = self._dismiss_popups(step_id), None, None
+            node = next((n for n in before.hierarchy.nodes if n.focused), None)
+        if step.secret is not None and node is not None:
+            # set before typing, so every observation from here on (a failed check of this very step too)
+            # blacks the field out while it is on screen
+            self._typed = (node.bounds, before.screen)
         obs = self._verify(step, before, lambda: self.driver.type_text(value, x=x, y=y), expect_change=True,
                            tap=(x, y) if x is not None else None)
         return obs, "typed a secret" if step.secret else f"typed {len(value)} characters"

@@ -17,7 +17,27 @@ from ..errors import MiuiAutomatorError
 from ..screens.catalogue import Identification
 from .model import Flow, Step
 
-__all__ = ["BaseListener", "Listener", "Observation"]
+__all__ = ["BaseListener", "Listener", "Observation", "Redaction"]
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What must not reach a file from one observation: the secret values the run typed (or may type) and
+    the screen areas to black out.
+
+    A phone that shows a password field unmasked (the "show password" eye, a ROM that renders it as
+    plain text) puts the typed secret into the hierarchy and onto every screenshot of that screen. The
+    engine knows what it typed and where, so it attaches this to the observations it emits; the listener
+    that writes files applies it to every hierarchy and image it saves.
+    """
+
+    secrets: tuple[str, ...] = ()
+    boxes: tuple[Box, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.secrets or self.boxes)
 
 
 @dataclass
@@ -29,6 +49,7 @@ class Observation:
     screenshot: Image.Image | None = None
     tap: tuple[int, int] | None = None
     swipe: tuple[tuple[int, int], tuple[int, int]] | None = None
+    redaction: Redaction | None = None  # set by the engine; writers apply it to what they save
 
     @property
     def screen(self) -> str:

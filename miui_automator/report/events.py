@@ -50,12 +50,17 @@ from pathlib import Path
 from typing import Any
 
 from miui_automator.errors import UsageError
+from miui_automator.privacy import mask_text
 from miui_automator.private_files import open_private, private_dir
 
 EVENTS_FILE = "events.jsonl"
 MASK = "***"
 OUTCOME_INCOMPLETE = "incomplete"  # no run_end: the run was killed or is still going
 STATUS_INCOMPLETE = "incomplete"  # a step that started and never finished
+# Fields that name the phone or a file of the run: the tool finds things by them, and a numeric serial
+# (or a run folder named after it) must stay as it is. No text from the screen ever lands in one.
+UNMASKED_FIELDS = frozenset({"serial", "hardware_serial", "out_dir", "path", "annotated_path", "hierarchy_path",
+                             "screenshot_path"})
 
 
 def _utc_now() -> str:
@@ -67,6 +72,9 @@ class EventWriter:
 
     ``redact`` registers secret values (as does :meth:`redact`): any string field that contains one is
     written as ``"***"``. The engine masks secrets before emitting; this is the second lock on the door.
+    Every other string field goes through :func:`~miui_automator.privacy.mask_text`, so an account id or
+    phone number read off the screen (a failure lists the texts it saw) is masked in the record and in
+    every report rendered from it; only :data:`UNMASKED_FIELDS` (serials, paths) are kept as they are.
     """
 
     def __init__(self, run_dir: Path | str, *, redact: Iterable[str] = ()) -> None:
@@ -115,16 +123,27 @@ class EventWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
 
-    def _masked(self, value: Any) -> Any:
-        if not self._secrets:
-            return value
+    def _masked(self, value: Any, key: str = "") -> Any:
         if isinstance(value, str):
-            return MASK if any(secret in value for secret in self._secrets) else value
+            return MASK if any(secret in value for secret in self._secrets) else masked_fields(value, key)
         if isinstance(value, dict):
-            return {k: self._masked(v) for k, v in value.items()}
+            return {k: self._masked(v, k) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._masked(v) for v in value]
+            return [self._masked(v, key) for v in value]
         return value
+
+
+def masked_fields(value: Any, key: str = "") -> Any:
+    """An event (or any JSON-shaped value) with account ids and phone numbers masked in every string but
+    those of :data:`UNMASKED_FIELDS`. The writer applies it to what it writes, and renderers to what they
+    read, so a record written before masking existed renders masked too."""
+    if isinstance(value, str):
+        return value if key in UNMASKED_FIELDS else mask_text(value)
+    if isinstance(value, dict):
+        return {k: masked_fields(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_fields(v, key) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

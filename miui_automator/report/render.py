@@ -28,7 +28,8 @@ import jinja2
 from PIL import Image
 
 from miui_automator import __version__
-from miui_automator.report.events import OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, Shot, StepRecord, read_events
+from miui_automator.report.events import (OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, Shot, StepRecord, masked_fields,
+                                          read_events)
 from miui_automator.device.info import mask_account
 from miui_automator.vision.frames import thumbnail
 
@@ -62,7 +63,7 @@ def printable(value: Any) -> str:
 def render_all(run_dir: Path | str) -> dict[str, Path]:
     """Render every report of the run in ``run_dir`` from its ``events.jsonl``; returns the written paths."""
     run_dir = Path(run_dir)
-    record = RunRecord.from_events(read_events(run_dir))
+    record = RunRecord.from_events(masked_fields(e) for e in read_events(run_dir))
     outputs = {
         "json": (REPORT_JSON, render_json(record).encode("utf-8")),
         "html": (REPORT_HTML, render_html(record, run_dir).encode("utf-8")),

@@ -1,7 +1,9 @@
 """The listener that turns engine events into a run folder: screenshots (plain and annotated with
 the tap point or swipe path), saved hierarchies of failures, and ``events.jsonl`` records.
 
-It is the only part of running a flow that touches the filesystem.
+It is the only part of running a flow that touches the filesystem, so it is where the redaction the
+engine attaches to an observation is applied: typed secrets are blacked out of every frame (plain and
+annotated) and cut out of every hierarchy it saves, and account ids are masked in the dumps.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Callable, Mapping
 from ..device.info import mask_account
 from ..errors import MiuiAutomatorError
 from ..flow.engine import BaseListener, Observation
+from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
-from ..vision.frames import annotate
+from ..report.redaction import redact_dump
+from ..vision.frames import annotate, black_out
 
 SCREENS = "screens"
 
@@ -41,6 +45,8 @@ class ArtifactListener(BaseListener):
         plain = f"{stem}.jpg"  # the phone sends JPEG frames; re-encoding them as PNG only costs time
         marked = f"{stem}-annotated.jpg" if obs.tap is not None or obs.swipe is not None else None
         image, tap, swipe = obs.screenshot, obs.tap, obs.swipe
+        if obs.redaction is not None and obs.redaction.boxes:
+            image = black_out(image, obs.redaction.boxes)
 
         def write() -> None:
             with open_private(self.run_dir / plain, "wb") as f:
@@ -83,11 +89,12 @@ class ArtifactListener(BaseListener):
         if obs is not None:
             shot, _ = self._save(step_id, "failed", obs)
             xml = f"{SCREENS}/{step_id.replace('.', '_')}-failed.xml"
-            write_private_text(self.run_dir / xml, obs.hierarchy.source or "")
+            secrets = obs.redaction.secrets if obs.redaction is not None else ()
+            write_private_text(self.run_dir / xml, redact_dump(obs.hierarchy.source or "", secrets))
         self.writer.write("step_failed", step=step_id, duration_s=round(duration_s, 3), error=str(error),
                           screen_seen=obs.screen if obs is not None else None, hierarchy_path=xml, screenshot_path=shot)
         if self.on_step:
-            self.on_step(step_id, "failed", str(error))
+            self.on_step(step_id, "failed", mask_text(str(error)))  # progress lines show it on the terminal
 
     def step_skipped(self, step_id, step, reason) -> None:
         self.writer.write("step_skipped", step=step_id, kind=step.kind, description=step.describe(),

@@ -193,6 +193,25 @@ def _arrow(draw: ImageDraw.ImageDraw, start: Point, end: Point, width: int) -> N
     _dot(draw, start, width + 2)
 
 
+BLACKOUT_MARGIN = 4  # pixels around a blacked-out box: anti-aliased glyph edges reach past a field's bounds
+
+
+def black_out(img: Image.Image, boxes, margin: int = BLACKOUT_MARGIN) -> Image.Image:
+    """A copy of ``img`` with every ``(left, top, right, bottom)`` box (screen pixels) filled black.
+
+    Used to hide a typed secret a phone shows in plain text; boxes partly off the frame are clipped,
+    and ``img`` itself is left as it is (the engine still compares the real frames).
+    """
+    out = img.copy()
+    draw = ImageDraw.Draw(out)
+    w, h = out.size
+    for left, top, right, bottom in boxes:
+        box = (max(0, left - margin), max(0, top - margin), min(w, right + margin) - 1, min(h, bottom + margin) - 1)
+        if box[2] >= box[0] and box[3] >= box[1]:
+            draw.rectangle(box, fill=(0, 0, 0))
+    return out
+
+
 def annotate(
     img: Image.Image,
     *,
