@@ -28,6 +28,7 @@ from ..errors import ConfigError, DeviceError, UsageError
 from ..secret_env import scrubbed_environ
 from ..sim.faults import FaultRegistry
 from ..sim.state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, hardware_serial
+from ..sim.timing import DEFAULT_TIMING, LINKS, PROFILES
 from ..sim.variants import VARIANTS
 
 DEFAULT_PORT = 5600
@@ -137,9 +138,16 @@ FAULTS_EPILOG = ("\b\nFaults (--faults 'name[=value];...'):\n"
 @click.option("--adb-port", type=click.IntRange(1, 65535), default=None,
               help="The adb server to attach the phones to (default: $ANDROID_ADB_SERVER_PORT, else 5037); "
                    "one per simulated USB host.")
+# The simulator's clock (sim/timing.py): how long a phone takes for each thing, and the cable's speed.
+@click.option("--timing", "timing", type=click.Choice(list(PROFILES)), default=DEFAULT_TIMING, show_default=True,
+              help="How long the phones take: instant (no waits), phone (a real phone's latencies), slow-phone (twice).")
+@click.option("--link", "link", type=click.Choice(list(LINKS)), default=None,
+              help="USB throughput of file transfers: usb2 ~40 MB/s, usb3 ~250 MB/s, instant. "
+                   "Default: usb2 with a phone timing, instant with --timing instant.")
 def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | None, account_id: str,
               account_password: str, signed_out: bool, unactivated_account: bool, keep_adb_after_reset: bool,
-              media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None) -> None:
+              media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None,
+              timing: str = DEFAULT_TIMING, link: str | None = None) -> None:
     """Start simulated phones, attach them to the adb server, print their serials."""
     names = _variants(variant, count)
     faults = FaultRegistry().parse(fault_spec)
@@ -163,7 +171,7 @@ def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | 
             phone = Phone(variant_name, seed=phone_seed, account_id=account_id, password=account_password,
                           signed_in=not signed_out, unactivated_account=unactivated_account,
                           keep_adb_after_reset=keep_adb_after_reset, faults=faults, media_files=media_files,
-                          media_bytes=media_mb * 1024 * 1024)
+                          media_bytes=media_mb * 1024 * 1024, timing=timing, link=link)
             dev = host.add_phone(phone, port=p)
             if seed is None:  # real phones never share a serial, whichever simulator they come from
                 host.call(phone.set_serial, hardware_serial(phone_seed, dev.port))

@@ -13,14 +13,17 @@ calls (shell, uiautomator2 server, transport, screens); the screens themselves l
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from .account_server import AccountServer
+from .animation import Animation
 from .faults import FaultSet, parse_faults
 from .layout import status_bar
 from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
+from .timing import HIERARCHY_SWITCH, Timing
 from .ui import SCREEN_H, SCREEN_W, Node, hierarchy_xml, hit_test
 from .variants import Variant, get_variant
 
@@ -136,9 +139,13 @@ class Phone:
         media_bytes: int = 24 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        timing: str | Timing = "instant",
+        link: str | None = None,
     ) -> None:
         self.variant = variant if isinstance(variant, Variant) else get_variant(variant)
         self.clock = clock
+        # How long the phone takes for things (timing.py); "instant" answers at once.
+        self.timing = timing if isinstance(timing, Timing) else Timing(timing, link, seed)
         self._wall_clock = wall_clock
         self.time_offset = 0.0  # seconds added to the wall clock by advance_time()
         # A parsed set is a template: this phone gets its own fault objects (counters, fired flags).
@@ -164,6 +171,9 @@ class Phone:
         self._timers: list[Timer] = []
         self._listeners: list[Callable[[str], None]] = []
         self._frozen: tuple[list[Node], float] | None = None
+        self.animation: Animation | None = None  # the transition on screen (timing profiles only)
+        self.changed_at = clock()  # the last change uiautomator's idle rule would notice
+        self._scene_before: tuple = ()
         self._windows_cache: tuple[int, list[Node]] | None = None
         self._owners: dict[int, object] = {}
         self._shot_cache: dict[tuple, bytes] = {}
@@ -235,6 +245,7 @@ class Phone:
         self.state = fresh
         self.u2_running = False
         self._shot_cache.clear()
+        self.animation = None
         self._boot()
         if self.keep_adb_after_reset:
             self.after(downtime, self.replug)
@@ -269,6 +280,20 @@ class Phone:
     def changed(self) -> None:
         self.version += 1
         self._windows_cache = None
+        self.changed_at = self.clock()
+
+    def idle_in(self, quiet: float | None = None) -> float:
+        """Seconds until uiautomator would find the screen idle: no change for ``quiet`` seconds
+        (the timing profile's rule by default) and no animation running; ``inf`` on a screen a
+        fault keeps busy for ever (``noidle``)."""
+        self.tick()
+        if self.faults.busy(self, self.current_screen_name()):
+            return math.inf
+        last = self.changed_at
+        if self.animation is not None:
+            last = max(last, self.animation.end)
+        quiet = self.timing.idle_quiet if quiet is None else quiet
+        return max(0.0, last + quiet - self.clock())
 
     # ----------------------------------------------------------------- screens
     @property
@@ -320,6 +345,10 @@ class Phone:
             if self.clock() < until:
                 return frozen
             self._frozen = None
+        return self.live_windows()
+
+    def live_windows(self) -> list[Node]:
+        """The windows of the model as it is, even while a frozen frame is still shown."""
         if self._windows_cache is not None and self._windows_cache[0] == self.version:
             return self._windows_cache[1]
         owners: dict[int, object] = {}
@@ -364,6 +393,12 @@ class Phone:
         wins = self.windows()
         self.screenshots_taken += 1
         black = self.faults.screenshot(self, self.screenshots_taken) or not self.state.screen_on
+        animation = self.animation
+        if animation is not None and self.clock() >= animation.end:
+            self.animation = animation = None
+        if animation is not None and animation.running(self.clock()) and not black:
+            image = animation.frame(lambda w: render(w, SCREEN_W, SCREEN_H), self.live_windows(), self.clock())
+            return encode(image, fmt, quality=quality, scale=scale)
         key = (id(wins), self.version, fmt, quality, scale, black)
         cached = self._shot_cache.get(key)
         if cached is None:
@@ -382,13 +417,45 @@ class Phone:
             raise InputRefused()
 
     def _before_action(self) -> list[Node]:
-        return self.windows()
+        wins = self.windows()
+        self._scene_before = self._scene()
+        return wins
 
     def _after_action(self, before: list[Node], version: int) -> None:
         if self.version != version:
             self.actions += 1
             self.faults.after_action(self)
             self.faults.transition(self, before)
+            self._animate(before, self._scene_before)
+
+    def _scene(self) -> tuple:
+        """What decides the kind of a transition: the activity on top, its dialog, a popup."""
+        top = self.top
+        return (id(top), id(top.dialog), id(self.popup), self.state.locked, self.state.screen_on)
+
+    def _animate(self, before: list[Node], scene: tuple) -> None:
+        """Start the transition animation a change from ``scene`` makes (none under ``instant``).
+
+        An activity transition keeps the old screen in the hierarchy for the first part of the
+        animation, then lists the new one while the frames are still sliding; a dialog is
+        listed at once while it fades in.
+        """
+        now_scene = self._scene()
+        if now_scene[3:] != scene[3:] or not scene:
+            return  # the keyguard or the display switched: no window animation
+        kind = "activity" if now_scene[0] != scene[0] else "dialog" if now_scene[1:3] != scene[1:3] else None
+        seconds = self.timing.transition(kind) if kind else 0.0
+        if seconds <= 0:
+            return
+        now = self.clock()
+        start = now
+        if kind == "activity":
+            switch = now + seconds * HIERARCHY_SWITCH
+            if self._frozen is not None and self._frozen[1] > switch:
+                start = self._frozen[1] - seconds * HIERARCHY_SWITCH  # a slower fault's freeze decides
+            else:
+                self._frozen = (before, switch)
+        self.animation = Animation(kind, before, start, seconds)
 
     def freeze(self, frame: list[Node], seconds: float) -> None:
         """Keep showing ``frame`` for ``seconds``, touches ignored, as a screen animating in does."""
@@ -549,9 +616,10 @@ class Phone:
             return False, message
         if self.state.locked:
             return True, message
-        before = self.windows()
+        before = self._before_action()
         self.push(screen)
         self.faults.transition(self, before)
+        self._animate(before, self._scene_before)
         return True, message
 
     def launch_app(self, package: str) -> bool:

@@ -16,6 +16,7 @@ import struct
 import weakref
 
 from .base import CommandError, Ctx, write_error
+from ..ui import hierarchy_xml
 from .dumpsys import DISPLAY_ID
 
 U2_MAIN = "com.wetest.uia2.Main"
@@ -106,10 +107,20 @@ def _dump(ctx: Ctx, args: list[str]) -> int:
     target = next((a for a in args if not a.startswith("-")), DEFAULT_DUMP)
     phone = ctx.phone
     ctx.out(MIUI_DUMP_NOISE)
-    if not phone.windows():
+    # DumpCommand first waits for an idle screen (waitForIdle(1000, 10000)) and gives up on a busy one.
+    timing = phone.timing
+    idle_in = phone.idle_in(timing.shell_dump_quiet)
+    if idle_in > timing.shell_dump_idle_timeout:
+        ctx.session.elapsed += timing.shell_dump_idle_timeout
+        ctx.err("ERROR: could not get idle state.\n")
+        return 0
+    ctx.session.elapsed += idle_in
+    windows = phone.live_windows() if idle_in > 0 else phone.windows()  # what is listed once idle
+    if not windows:
         ctx.err("ERROR: null root node returned by UiTestAutomationBridge.\n")
         return 0
-    xml = phone.hierarchy_xml()
+    xml = hierarchy_xml(windows)
+    ctx.session.elapsed += timing.dump(len(xml.encode()))
     if target in ("/dev/tty", "/dev/stdout"):
         ctx.out(xml)
     else:
@@ -166,6 +177,7 @@ def screencap(ctx: Ctx, args: list[str]) -> int:
     if target is not None and target.endswith(".png"):
         png = True
     frame = ctx.phone.screenshot("png")
+    ctx.session.elapsed += ctx.phone.timing.screenshot()
     data = frame if png else _raw_frame(frame)
     if target is None:
         ctx.out(data)
