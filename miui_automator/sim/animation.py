@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from .ui import Node
 
 # A frame caught during the animation is never a settled one: progress is kept inside this band.
-MIN_PROGRESS, MAX_PROGRESS = 0.08, 0.92
+MIN_PROGRESS, MAX_PROGRESS = 0.15, 0.9
+DIM = 0.4  # how dark the old activity gets as the new one covers it
 
 
 @dataclass
@@ -54,14 +55,14 @@ class Animation:
 
 
 def compose(old: "Image.Image", new: "Image.Image", progress: float, kind: str) -> "Image.Image":
-    """An in-between frame: the new activity slides in from the right over the old one (MIUI's
-    default activity animation), a dialog fades in (or the screen under it fades back)."""
-    from PIL import Image
+    """An in-between frame: the new activity slides in from the right over the old one, which
+    darkens (MIUI's default activity animation); a dialog fades in (or the screen under it back)."""
+    from PIL import Image, ImageEnhance
 
     if kind != "activity":
         return Image.blend(old, new.convert(old.mode), progress)
     width, height = old.size
     offset = round(width * (1 - progress))
-    canvas = old.copy()
+    canvas = ImageEnhance.Brightness(old).enhance(1 - DIM * progress)
     canvas.paste(new.convert(old.mode).crop((0, 0, width - offset, height)), (offset, 0))
     return canvas
