@@ -165,7 +165,9 @@ class Phone:
         self.screenshots_taken = 0
         self.clipboard: str | None = None
         self.last_toast: str | None = None
-        self.u2_running = False
+        self._u2_running = False
+        # Called once when the uiautomator2 server stops (its launch stream waits on this, not a poll).
+        self.u2_stop_listeners: set[Callable[[], None]] = set()
         self.u2_calls = 0
         self.plugged = True
         self._timers: list[Timer] = []
@@ -641,6 +643,18 @@ class Phone:
         self.last_toast = message
 
     # ----------------------------------------------------------------- uiautomator2 server
+    @property
+    def u2_running(self) -> bool:
+        return self._u2_running
+
+    @u2_running.setter
+    def u2_running(self, running: bool) -> None:
+        self._u2_running = running
+        if not running:
+            listeners, self.u2_stop_listeners = self.u2_stop_listeners, set()
+            for listener in listeners:
+                listener()
+
     def u2_call(self) -> bool:
         """Count one JSON-RPC call; False when the server has just crashed (a fault's ``u2_call`` hook)."""
         if not self.u2_running:

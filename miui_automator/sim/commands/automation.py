@@ -21,7 +21,6 @@ from .dumpsys import DISPLAY_ID
 
 U2_MAIN = "com.wetest.uia2.Main"
 INSTRUMENT_PACKAGE = "com.github.uiautomator.test"
-POLL_SECONDS = 0.05
 DEFAULT_DUMP = "/sdcard/window_dump.xml"
 
 U2_STARTUP = ("[server] INFO: [UiAutomator2Server] Starting Server\n"
@@ -75,13 +74,19 @@ def u2_launch(ctx: Ctx, startup: str = U2_STARTUP) -> int:
     async def serve(closed: asyncio.Event, write) -> None:
         _owners[phone] = launch
         phone.u2_running = True
+        stopped = asyncio.Event()
+        phone.u2_stop_listeners.add(stopped.set)
         try:
-            while not closed.is_set() and phone.u2_running and _owners.get(phone) is launch:
-                try:
-                    await asyncio.wait_for(closed.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+            # Sleep until the host hangs up or the server stops: no polling, so a phone whose
+            # server idles costs no CPU however long it idles.
+            waits = [asyncio.ensure_future(closed.wait()), asyncio.ensure_future(stopped.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
         finally:
+            phone.u2_stop_listeners.discard(stopped.set)
             if _owners.get(phone) is launch:
                 phone.u2_running = False
                 del _owners[phone]
