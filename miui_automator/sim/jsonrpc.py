@@ -375,11 +375,13 @@ class JsonRpc:
         _arity(args, 1)
         return self.phone.launch_app(_str(args[0]) or "")
 
-    def rpc_executeShellCommand(self, *args: Any) -> dict[str, Any]:
+    def rpc_executeShellCommand(self, *args: Any) -> Wait:
         _arity(args, 2)
         from .shell import Shell
 
         result = Shell(self.phone).run(_str(args[0]) or "")
+        if result.duration > 0:
+            yield result.duration  # the command's own time (sleep, md5sum, the shell round trip)
         return {"stdout": result.stdout.decode("utf-8", "replace"), "stderr": result.stderr.decode("utf-8", "replace"),
                 "returnCode": result.rc}
 
