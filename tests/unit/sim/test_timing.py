@@ -145,6 +145,24 @@ def test_activity_transition_shows_the_old_hierarchy_first_and_animation_frames_
     assert frame(phone.screenshot("png")) == settled  # settled frames stay settled
 
 
+def test_a_slow_fault_keeps_the_old_screen_until_its_freeze_ends_then_the_animation_finishes() -> None:
+    clock = FakeClock()
+    phone = make_phone(clock, timing="phone", faults="slow=1.0")
+    phone.launch_app("com.android.settings")
+    clock.advance(3.0)
+    old_xml, old_png = phone.hierarchy_xml(), phone.screenshot("png")
+    tap_text(phone, "About phone")
+    clock.advance(0.7)
+    assert phone.hierarchy_xml() == old_xml and phone.screenshot("png") == old_png  # frozen, not yet animating
+    clock.advance(0.2)
+    assert phone.hierarchy_xml() == old_xml and phone.screenshot("png") != old_png  # the slide begins
+    clock.advance(0.2)
+    assert phone.hierarchy_xml() != old_xml and phone.animation.running(clock())  # listed, frames still sliding
+    clock.advance(1.0)
+    assert phone.animation is None or not phone.animation.running(clock())
+    assert phone.idle_in() == 0  # animation over and 500 ms quiet since
+
+
 def test_a_dialog_fades_in_and_is_listed_at_once() -> None:
     clock = FakeClock()
     phone = make_phone(clock, timing="phone", faults="popup=2")
