@@ -112,11 +112,6 @@ class Timing:
     def __repr__(self) -> str:
         return f"Timing({self.profile.name!r}, link={self.link!r})"
 
-    @property
-    def instant(self) -> bool:
-        """True when the phone itself takes no time (the link may still be paced)."""
-        return self.profile == INSTANT
-
     def _jitter(self, seconds: float) -> float:
         if seconds <= 0:
             return 0.0
