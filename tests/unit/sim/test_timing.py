@@ -229,6 +229,8 @@ def test_shell_round_trip_and_md5_take_the_phones_time() -> None:
     assert result.rc == 0
     assert 0.8 * 0.1 <= result.duration - 0.015 * 1.2 and result.duration <= 1.2 * 0.1 + 1.2 * 0.015
     assert Shell(make_phone(FakeClock())).run("md5sum /sdcard/big.bin").duration == 0
+    shot = Shell(phone).run("screencap -p /sdcard/s.png").duration
+    assert 0.8 * (0.180 + 0.015) <= shot <= 1.2 * (0.180 + 0.015)
 
 
 # ------------------------------------------------------------------ noidle
