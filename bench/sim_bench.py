@@ -37,12 +37,14 @@ def process_cpu(pid: int) -> float:
 
 
 IDLE_SAMPLE_S = 2.0
+SPARSE_PAUSE_S = 0.17  # about one phone dump
 
 
-def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int) -> tuple[float, float, float]:
+def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float = 0.0) -> tuple[float, float, float]:
     """(simulator CPU s, wall s, idle CPU s per s) for ``phones`` phones each answering ``dumps``
     uiautomator2 dumps; the idle rate is what the process burns with nothing asked of it (its
-    0.1 s tick of every phone's clock), so the dumps' own cost is CPU − idle rate × wall."""
+    0.1 s tick of every phone's clock), so the dumps' own cost is CPU − idle rate × wall. ``pause``:
+    seconds each client waits between its dumps (requests as sparse as a phone's, without its clock)."""
     import json
 
     import uiautomator2 as u2
@@ -69,6 +71,8 @@ def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int) -> tuple[flo
         def work(d) -> None:
             for _ in range(dumps):
                 d.dump_hierarchy()
+                if pause:
+                    time.sleep(pause)  # the client's pause, in the bench process: not the simulator's CPU
 
         cpu0, t0 = process_cpu(proc.pid), time.perf_counter()
         with ThreadPoolExecutor(len(clients)) as pool:
@@ -89,6 +93,8 @@ def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int) -> tuple[flo
 def cpu_section(phones: int, dumps: int, adb_port: int) -> list[tuple[str, str, str]]:
     instant_cpu, instant_wall, instant_idle = timing_cpu("instant", phones, dumps, adb_port)
     phone_cpu, phone_wall, phone_idle = timing_cpu("phone", phones, dumps, adb_port)
+    # The same sparse arrivals without the phone's clock: what waking a sleeping process costs.
+    sparse_cpu, sparse_wall, _ = timing_cpu("instant", phones, dumps, adb_port, pause=SPARSE_PAUSE_S)
     n = phones * dumps
     instant_net = max(instant_cpu - instant_idle * instant_wall, 1e-9)
     phone_net = max(phone_cpu - phone_idle * phone_wall, 0.0)
@@ -100,6 +106,9 @@ def cpu_section(phones: int, dumps: int, adb_port: int) -> list[tuple[str, str, 
         ("simulator CPU, phone / instant", f"{phone_cpu / instant_cpu:.2f}x" if instant_cpu else "n/a",
          "target ~1x: a waiting phone costs no CPU (includes the idle tick over the longer wall)"),
         ("  net of the idle tick", f"{phone_net / instant_net:.2f}x", "the dumps' own CPU, phone / instant"),
+        (f"control: instant, clients pause {SPARSE_PAUSE_S * 1000:.0f} ms", f"{sparse_cpu:.2f} s CPU",
+         f"{sparse_cpu / n * 1000:.2f} ms CPU per dump; phone / this {phone_cpu / sparse_cpu:.2f}x "
+         "(the rest: one timer wake-up per answer)" if sparse_cpu else "n/a"),
     ]
 
 
