@@ -8,7 +8,8 @@ running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` f
 
 The module is longer than most because it is the one facade every other part of the simulator
 calls (shell, uiautomator2 server, transport, screens); the screens themselves live in
-``screens/`` and the faults in ``faults.py``.
+``screens/``, the faults in ``faults.py``, how long things take in ``timing.py`` and the frames
+of a transition in ``animation.py``.
 """
 
 from __future__ import annotations
@@ -432,8 +433,8 @@ class Phone:
 
     def _scene(self) -> tuple:
         """What decides the kind of a transition: the activity on top, its dialog, a popup."""
-        top = self.top
-        return (id(top), id(top.dialog), id(self.popup), self.state.locked, self.state.screen_on)
+        top = self.top  # the objects themselves (compared by identity): an id could be reused
+        return (top, top.dialog, self.popup, self.state.locked, self.state.screen_on)
 
     def _animate(self, before: list[Node], scene: tuple) -> None:
         """Start the transition animation a change from ``scene`` makes (none under ``instant``).
@@ -445,7 +446,8 @@ class Phone:
         now_scene = self._scene()
         if now_scene[3:] != scene[3:] or not scene:
             return  # the keyguard or the display switched: no window animation
-        kind = "activity" if now_scene[0] != scene[0] else "dialog" if now_scene[1:3] != scene[1:3] else None
+        kind = ("activity" if now_scene[0] is not scene[0] else
+                "dialog" if any(a is not b for a, b in zip(now_scene[1:3], scene[1:3])) else None)
         seconds = self.timing.transition(kind) if kind else 0.0
         if seconds <= 0:
             return
