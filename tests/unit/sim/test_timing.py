@@ -301,3 +301,17 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
     assert b'"result"' in bytes(stream.written)
     assert loop_waits and 0.15 * 0.8 <= max(loop_waits) <= 1.0
     assert time.perf_counter() - started < 0.15 * 0.8  # the recorded timer wait is all the waiting there was
+
+
+# ------------------------------------------------------------------ the CLI
+def test_sim_start_offers_the_profiles_and_links_and_refuses_others() -> None:
+    from click.testing import CliRunner
+
+    from miui_automator.cli.main import cli
+
+    runner = CliRunner()
+    help_text = runner.invoke(cli, ["sim", "start", "--help"]).output
+    assert "[instant|phone|slow-phone]" in help_text and "[usb2|usb3|instant]" in help_text
+    for bad in (["--timing", "fast"], ["--link", "usb4"]):
+        result = runner.invoke(cli, ["sim", "start", *bad])
+        assert result.exit_code == 2 and bad[1] in result.output
