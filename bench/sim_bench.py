@@ -5,7 +5,12 @@ latency of uiautomator2's dump_hierarchy and screenshot, and pull throughput of 
 through adbutils' sync versus the `adb pull` CLI (the baseline). The simulator must not be what
 limits the tool: the targets are >= 50 MB/s pull and hierarchy dumps under 20 ms.
 
-    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200]
+A second section checks the simulator's clock (``--timing``): 16 phones doing hierarchy dumps
+under ``phone`` timing must cost the simulator process about as much CPU as under ``instant``
+(waiting is the event loop's timers, never a busy wait). The simulator runs in its own process
+(``sim start``), so its CPU is read from /proc without the clients' share.
+
+    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200] [--phones 16] [--dumps 10] [--only-cpu]
 """
 
 from __future__ import annotations
@@ -13,11 +18,104 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+SIM_READY_TIMEOUT_S = 120.0
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+IDLE_SAMPLE_S = 2.0
+SPARSE_PAUSE_S = 0.17  # about one phone dump
+
+
+def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float = 0.0) -> tuple[float, float, float]:
+    """(simulator CPU s, wall s, idle CPU s per s) for ``phones`` phones each answering ``dumps``
+    uiautomator2 dumps; the idle rate is what the process burns with nothing asked of it (its
+    0.1 s tick of every phone's clock), so the dumps' own cost is CPU − idle rate × wall. ``pause``:
+    seconds each client waits between its dumps (requests as sparse as a phone's, without its clock)."""
+    import json
+
+    import uiautomator2 as u2
+
+    ready = Path(tempfile.mkdtemp(prefix="simcpu-")) / "ready.json"
+    env = dict(os.environ, MIUI_AUTOMATOR_SIM_READY=str(ready))
+    proc = subprocess.Popen([sys.executable, "-m", "miui_automator.cli.main", "sim", "start", "--port", "0",
+                             "--devices", str(phones), "--timing", timing, "--adb-port", str(adb_port),
+                             "--media-files", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + SIM_READY_TIMEOUT_S
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"sim start --timing {timing} did not come up")
+            time.sleep(0.1)
+        serials = json.loads(ready.read_text())["serials"]
+        clients = [u2.connect(serial) for serial in serials]
+        for d in clients:
+            d.dump_hierarchy()  # the server is up and warm before the clock starts
+        cpu0 = process_cpu(proc.pid)
+        time.sleep(IDLE_SAMPLE_S)
+        idle_rate = (process_cpu(proc.pid) - cpu0) / IDLE_SAMPLE_S
+
+        def work(d) -> None:
+            for _ in range(dumps):
+                d.dump_hierarchy()
+                if pause:
+                    time.sleep(pause)  # the client's pause, in the bench process: not the simulator's CPU
+
+        cpu0, t0 = process_cpu(proc.pid), time.perf_counter()
+        with ThreadPoolExecutor(len(clients)) as pool:
+            list(pool.map(work, clients))
+        cpu, wall = process_cpu(proc.pid) - cpu0, time.perf_counter() - t0
+        for d in clients:
+            d.stop_uiautomator(wait=False)
+        return cpu, wall, idle_rate
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(ready.parent, ignore_errors=True)
+
+
+def cpu_section(phones: int, dumps: int, adb_port: int) -> list[tuple[str, str, str]]:
+    instant_cpu, instant_wall, instant_idle = timing_cpu("instant", phones, dumps, adb_port)
+    phone_cpu, phone_wall, phone_idle = timing_cpu("phone", phones, dumps, adb_port)
+    # The same sparse arrivals without the phone's clock: what waking a sleeping process costs.
+    sparse_cpu, sparse_wall, _ = timing_cpu("instant", phones, dumps, adb_port, pause=SPARSE_PAUSE_S)
+    n = phones * dumps
+    instant_net = max(instant_cpu - instant_idle * instant_wall, 1e-9)
+    phone_net = max(phone_cpu - phone_idle * phone_wall, 0.0)
+    return [
+        (f"{phones} phones x {dumps} dumps, --timing instant", f"{instant_cpu:.2f} s CPU",
+         f"{instant_cpu / n * 1000:.2f} ms CPU per dump; wall {instant_wall:.2f} s; idle {instant_idle * 1000:.0f} ms CPU/s"),
+        (f"{phones} phones x {dumps} dumps, --timing phone", f"{phone_cpu:.2f} s CPU",
+         f"{phone_cpu / n * 1000:.2f} ms CPU per dump; wall {phone_wall:.2f} s; idle {phone_idle * 1000:.0f} ms CPU/s"),
+        ("simulator CPU, phone / instant", f"{phone_cpu / instant_cpu:.2f}x" if instant_cpu else "n/a",
+         "target ~1x: a waiting phone costs no CPU (includes the idle tick over the longer wall)"),
+        ("  net of the idle tick", f"{phone_net / instant_net:.2f}x", "the dumps' own CPU, phone / instant"),
+        (f"control: instant, clients pause {SPARSE_PAUSE_S * 1000:.0f} ms", f"{sparse_cpu:.2f} s CPU",
+         f"{sparse_cpu / n * 1000:.2f} ms CPU per dump; phone / this {phone_cpu / sparse_cpu:.2f}x "
+         "(the rest: one timer wake-up per answer)" if sparse_cpu else "n/a"),
+    ]
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>18}  {note}")
 
 
 def main() -> None:
@@ -25,6 +123,9 @@ def main() -> None:
     ap.add_argument("--mb", type=int, default=200, help="size of the tree pulled, MB")
     ap.add_argument("--files", type=int, default=40, help="files in the tree")
     ap.add_argument("--rounds", type=int, default=200, help="shell round-trips")
+    ap.add_argument("--phones", type=int, default=16, help="phones in the CPU-under-timing section")
+    ap.add_argument("--dumps", type=int, default=30, help="hierarchy dumps per phone in that section")
+    ap.add_argument("--only-cpu", action="store_true", help="run only the CPU-under-timing section")
     args = ap.parse_args()
 
     from miui_automator.sim.host import SimHost, adb_connect, adb_path, ensure_adb_server, free_port, kill_adb_server
@@ -35,6 +136,13 @@ def main() -> None:
     ensure_adb_server(adb_port)
     import adbutils
     import uiautomator2 as u2
+
+    if args.only_cpu:
+        try:
+            print_rows(cpu_section(args.phones, args.dumps, adb_port))
+        finally:
+            kill_adb_server(adb_port)
+        return
 
     host = SimHost().start()
     try:
@@ -103,11 +211,13 @@ def main() -> None:
             ("pull, adb CLI (baseline)", f"{mb / cli_s:.1f} MB/s", f"{mb:.0f} MB in {cli_s:.2f} s"),
             ("pull, adbutils sync", f"{mb / adbutils_s:.1f} MB/s", f"ratio to adb CLI {cli_s / adbutils_s:.2f}; target >= 50 MB/s"),
         ]
-        width = max(len(r[0]) for r in rows)
-        for name, value, note in rows:
-            print(f"{name:<{width}}  {value:>18}  {note}")
+        print_rows(rows)
     finally:
         host.stop()
+    try:
+        print()
+        print_rows(cpu_section(args.phones, args.dumps, adb_port))
+    finally:
         kill_adb_server(adb_port)
 
 

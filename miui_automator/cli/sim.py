@@ -29,6 +29,7 @@ from ..secret_env import scrubbed_environ
 from ..sim.faults import FaultRegistry
 from ..sim.state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, hardware_serial
 from ..sim.strings import Locale, load_strings
+from ..sim.timing import DEFAULT_TIMING, LINKS, PROFILES
 from ..sim.variants import VARIANTS
 
 DEFAULT_PORT = 5600
@@ -144,10 +145,16 @@ FAULTS_EPILOG = ("\b\nFaults (--faults 'name[=value];...'):\n"
 @click.option("--strings", "string_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="A folder of translations (<App>.apk/res/values-<qualifier>/strings.xml) laid over the built-in "
                    "texts; repeatable, later folders win.")
+# The simulator's clock (sim/timing.py): how long a phone takes for each thing, and the cable's speed.
+@click.option("--timing", "timing", type=click.Choice(list(PROFILES)), default=DEFAULT_TIMING, show_default=True,
+              help="How long the phones take: instant (no waits), phone (a real phone's latencies), slow-phone (twice).")
+@click.option("--link", "link", type=click.Choice(list(LINKS)), default=None,
+              help="USB throughput of file transfers: usb2 ~40 MB/s, usb3 ~250 MB/s, instant. "
+                   "Default: usb2 with a phone timing, instant with --timing instant.")
 def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | None, account_id: str,
               account_password: str, signed_out: bool, unactivated_account: bool, keep_adb_after_reset: bool,
               media_files: int, media_mb: int, detach: bool, name: str, adb_port: int | None,
-              locale: str | None, string_dirs: tuple[str, ...]) -> None:
+              locale: str | None, string_dirs: tuple[str, ...], timing: str, link: str | None) -> None:
     """Start simulated phones, attach them to the adb server, print their serials."""
     names = _variants(variant, count)
     if locale is not None:
@@ -174,7 +181,8 @@ def start_cmd(count: int, variant: str, port: int, fault_spec: str, seed: int | 
             phone = Phone(variant_name, seed=phone_seed, account_id=account_id, password=account_password,
                           signed_in=not signed_out, unactivated_account=unactivated_account,
                           keep_adb_after_reset=keep_adb_after_reset, faults=faults, media_files=media_files,
-                          media_bytes=media_mb * 1024 * 1024, locale=locale, strings=string_dirs)
+                          media_bytes=media_mb * 1024 * 1024, locale=locale, strings=string_dirs,
+                          timing=timing, link=link)
             dev = host.add_phone(phone, port=p)
             if seed is None:  # real phones never share a serial, whichever simulator they come from
                 host.call(phone.set_serial, hardware_serial(phone_seed, dev.port))

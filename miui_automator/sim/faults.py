@@ -1,7 +1,7 @@
 """Faults the simulated phone can be told to show: each one an object with hooks, in one registry.
 
 A fault spec is ``name[=value]`` items separated by ``;`` or ``,``, for example
-``popup=3;slow=0.8;u2crash=25;disconnect=screen:wipe_confirm;noinput;locked;battery=4``.
+``popup=3;slow=0.8;u2crash=25;disconnect=screen:wipe_confirm;noinput;locked;battery=4;noidle=about_phone``.
 ``miui-automator sim faults`` (and ``sim start --help``) print the list this module's registry
 holds; nothing else keeps a copy of it.
 
@@ -21,6 +21,8 @@ Hooks (all optional, default: do nothing):
 - ``screenshot(phone, count) -> bool`` the ``count``-th screenshot is taken: True makes it black.
 - ``u2_call(phone) -> bool`` one uiautomator2 JSON-RPC call: False kills the server now.
 - ``tick(phone, now)`` on every tick of the phone's clock.
+- ``busy(phone, name) -> bool`` uiautomator asks whether screen ``name`` is idle: True keeps it
+  busy (an animation that never ends), so idle waits run out their timeout.
 
 Fault objects carry per-phone state, so a parsed :class:`FaultSet` is a template: a phone takes
 :meth:`FaultSet.fresh` copies and two phones started from one spec never share a counter.
@@ -117,6 +119,9 @@ class Fault:
 
     def tick(self, phone: "Phone", now: float) -> None:
         pass
+
+    def busy(self, phone: "Phone", name: str) -> bool:
+        return False
 
 
 # ---------------------------------------------------------------------- the faults
@@ -358,10 +363,38 @@ class Carrier(Fault):
                            "is tapped (sim/screens/carrier.py)")
 
 
+@dataclass
+class NoIdle(Fault):
+    """A screen that never settles: MIUI's About phone animates its logo for ever, so every idle
+    wait on it runs out. `uiautomator dump` gives up with "ERROR: could not get idle state."
+    after its 10 s (the timing profile's figure; ``Timing(shell_dump_idle_timeout=...)`` shortens
+    it for tests) and uiautomator2 answers only after its own idle wait (``waitForIdle(timeout)``,
+    and the ``waitForIdleTimeout`` of ``setConfigurator`` before each dump)."""
+
+    name: ClassVar[str] = "noidle"
+    usage: ClassVar[str] = "=SCREEN"
+    help: ClassVar[str] = ('screen SCREEN never becomes idle (an endless animation): `uiautomator dump` fails with '
+                           '"could not get idle state" after its idle timeout, uiautomator2 idle waits run out')
+    screen: str = ""
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Fault":
+        if not value:
+            raise ConfigError("fault 'noidle' needs a screen name, e.g. noidle=about_phone")
+        return cls(value)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.screen}"
+
+    def busy(self, phone: "Phone", name: str) -> bool:
+        return name == self.screen
+
+
 # The faults every registry starts with, in the order their hooks run and help lists them.
 BUILTIN_FAULTS: tuple[type[Fault], ...] = (
     Popup, Update, Slow, U2Crash, Disconnect, NoInput, NoInstall, ShowPassword, Locked, ScreenOff, Battery,
-    BlackFrame, Changing, Carrier,
+    BlackFrame, Changing, Carrier, NoIdle,
 )
 
 
@@ -428,6 +461,9 @@ class FaultSet:
     def tick(self, phone: "Phone", now: float) -> None:
         for f in self._faults:
             f.tick(phone, now)
+
+    def busy(self, phone: "Phone", name: str) -> bool:
+        return any(f.busy(phone, name) for f in self._faults)
 
 
 # ---------------------------------------------------------------------- the registry

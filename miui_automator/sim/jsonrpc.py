@@ -51,12 +51,20 @@ JAR_KEYS = {
     "camera": 27, "power": 26,
 }
 
+DEFAULT_IDLE_TIMEOUT_MS = 10_000  # UiDevice.waitForIdle() without a timeout: androidx's default
+# What com.github.uiautomator.stub.AutomatorServiceImpl sets at start (waitForIdleTimeout 0, not 10 s).
 DEFAULT_CONFIGURATOR = {
     "actionAcknowledgmentTimeout": 500, "keyInjectionDelay": 0, "scrollAcknowledgmentTimeout": 200,
     "waitForIdleTimeout": 0, "waitForSelectorTimeout": 0,
 }
 
 Wait = Generator[float, None, Any]
+
+# Calls that inject input: under a timing profile each answers after the phone's input latency.
+INPUT_CALLS = frozenset({
+    "click", "longClick", "pressKey", "pressKeyCode", "setText", "clearTextField", "clearInputText", "pasteClipboard",
+    "wakeUp", "sleep",
+})
 
 
 class RpcError(Exception):
@@ -158,6 +166,9 @@ class JsonRpc:
             result = method(*args)
             if isinstance(result, GeneratorType):
                 result = yield from result
+            cost = self._cost(method.__name__[len("rpc_"):], result)
+            if cost > 0:
+                yield cost  # the phone's own time for this call (timing.py); 0 under "instant"
         except RpcError as exc:
             return encode({"jsonrpc": "2.0", "id": request_id, "error": exc.to_json()})
         except InputRefused as exc:
@@ -183,6 +194,27 @@ class JsonRpc:
         if not isinstance(params, list):
             raise params_invalid()
         return method, tuple(params)
+
+    def _cost(self, name: str, result: Any) -> float:
+        """Seconds a real phone spends on call ``name`` that returned ``result``."""
+        timing = self.phone.timing
+        if name == "dumpWindowHierarchy" and isinstance(result, str):
+            return timing.dump(len(result.encode("utf-8")))
+        if name == "takeScreenshot" and result is not None:
+            return timing.screenshot()
+        if name in INPUT_CALLS:
+            return timing.input()
+        return 0.0
+
+    def _idle_wait(self, timeout_ms: int) -> Wait:
+        """UiDevice.waitForIdle(timeout): back once the screen is idle or ``timeout_ms`` have passed."""
+        deadline = self.phone.clock() + max(0, timeout_ms) / 1000
+        while True:
+            left = deadline - self.phone.clock()
+            idle_in = self.phone.idle_in()
+            if idle_in <= 0 or left <= 0:
+                return None
+            yield min(idle_in, left)
 
     # ------------------------------------------------------------ screen queries
     def _current(self) -> Tree:
@@ -252,10 +284,13 @@ class JsonRpc:
         _arity(args, 0)
         self.phone.last_toast = None
 
-    def rpc_dumpWindowHierarchy(self, *args: Any) -> str:
+    def rpc_dumpWindowHierarchy(self, *args: Any) -> Wait:
+        """The dump first waits for idle as long as the configurator says (the jar sets 0)."""
         _arity(args, 1, 2, 3)
         _bool(args[0])
-        if len(args) == 3 and _bool(args[2]):
+        active_only = len(args) == 3 and _bool(args[2])
+        yield from self._idle_wait(self._configurator["waitForIdleTimeout"])
+        if active_only:
             return hierarchy_xml(self.phone.windows()[-1:])
         return self.phone.hierarchy_xml()
 
@@ -304,8 +339,11 @@ class JsonRpc:
             self.phone.check_input()
             self.phone.sleep()
 
-    def rpc_waitForIdle(self, *args: Any) -> None:
+    def rpc_waitForIdle(self, *args: Any) -> Wait:
+        """No accessibility event for the quiet time (none under ``instant``) and no animation."""
         _arity(args, 0, 1)
+        timeout = _int(args[0]) if args else DEFAULT_IDLE_TIMEOUT_MS
+        return self._idle_wait(timeout)
 
     def rpc_waitForWindowUpdate(self, *args: Any) -> Wait | bool:
         _arity(args, 2)
@@ -337,11 +375,13 @@ class JsonRpc:
         _arity(args, 1)
         return self.phone.launch_app(_str(args[0]) or "")
 
-    def rpc_executeShellCommand(self, *args: Any) -> dict[str, Any]:
+    def rpc_executeShellCommand(self, *args: Any) -> Wait:
         _arity(args, 2)
         from .shell import Shell
 
         result = Shell(self.phone).run(_str(args[0]) or "")
+        if result.duration > 0:
+            yield result.duration  # the command's own time (sleep, md5sum, the shell round trip)
         return {"stdout": result.stdout.decode("utf-8", "replace"), "stderr": result.stderr.decode("utf-8", "replace"),
                 "returnCode": result.rc}
 

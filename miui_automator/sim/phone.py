@@ -8,11 +8,13 @@ running, signing out, a reboot) is scheduled as timers that :meth:`Phone.tick` f
 
 The module is longer than most because it is the one facade every other part of the simulator
 calls (shell, uiautomator2 server, transport, screens); the screens themselves live in
-``screens/`` and the faults in ``faults.py``.
+``screens/``, the faults in ``faults.py``, how long things take in ``timing.py`` and the frames
+of a transition in ``animation.py``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -20,12 +22,14 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .account_server import AccountServer
+from .animation import Animation
 from .apps import apply_locale, install_apps
 from .faults import FaultSet, parse_faults
 from .labels import resource_of
 from .layout import status_bar
 from .state import DEFAULT_ACCOUNT_ID, DEFAULT_PASSWORD, PhoneState, new_state
 from .strings import Locale, android_format, resources
+from .timing import HIERARCHY_SWITCH, Timing
 from .ui import SCREEN_H, SCREEN_W, Node, hierarchy_xml, hit_test
 from .variants import Variant, get_variant
 
@@ -143,6 +147,8 @@ class Phone:
         wall_clock: Callable[[], float] = time.time,
         locale: str | None = None,
         strings: Sequence[str | os.PathLike] = (),
+        timing: str | Timing = "instant",
+        link: str | None = None,
     ) -> None:
         self.variant = variant if isinstance(variant, Variant) else get_variant(variant)
         # The phone's language (``persist.sys.locale``) and its apps' string tables: the
@@ -150,6 +156,8 @@ class Phone:
         self.locale = Locale.parse(locale or self.variant.locale)
         self.resources = resources(self.variant.strings, tuple(str(Path(f).resolve()) for f in strings))
         self.clock = clock
+        # How long the phone takes for things (timing.py); "instant" answers at once.
+        self.timing = timing if isinstance(timing, Timing) else Timing(timing, link, seed)
         self._wall_clock = wall_clock
         self.time_offset = 0.0  # seconds added to the wall clock by advance_time()
         # A parsed set is a template: this phone gets its own fault objects (counters, fired flags).
@@ -169,12 +177,17 @@ class Phone:
         self.screenshots_taken = 0
         self.clipboard: str | None = None
         self.last_toast: str | None = None
-        self.u2_running = False
+        self._u2_running = False
+        # Called once when the uiautomator2 server stops (its launch stream waits on this, not a poll).
+        self.u2_stop_listeners: set[Callable[[], None]] = set()
         self.u2_calls = 0
         self.plugged = True
         self._timers: list[Timer] = []
         self._listeners: list[Callable[[str], None]] = []
         self._frozen: tuple[list[Node], float] | None = None
+        self.animation: Animation | None = None  # the transition on screen (timing profiles only)
+        self.changed_at = clock()  # the last change uiautomator's idle rule would notice
+        self._scene_before: tuple = ()
         self._windows_cache: tuple[int, list[Node]] | None = None
         self._owners: dict[int, object] = {}
         self._shot_cache: dict[tuple, bytes] = {}
@@ -261,6 +274,7 @@ class Phone:
         self.state = fresh
         self.u2_running = False
         self._shot_cache.clear()
+        self.animation = None
         self._boot()
         if self.keep_adb_after_reset:
             self.after(downtime, self.replug)
@@ -295,6 +309,20 @@ class Phone:
     def changed(self) -> None:
         self.version += 1
         self._windows_cache = None
+        self.changed_at = self.clock()
+
+    def idle_in(self, quiet: float | None = None) -> float:
+        """Seconds until uiautomator would find the screen idle: no change for ``quiet`` seconds
+        (the timing profile's rule by default) and no animation running; ``inf`` on a screen a
+        fault keeps busy for ever (``noidle``)."""
+        self.tick()
+        if self.faults.busy(self, self.current_screen_name()):
+            return math.inf
+        last = self.changed_at
+        if self.animation is not None:
+            last = max(last, self.animation.end)
+        quiet = self.timing.idle_quiet if quiet is None else quiet
+        return max(0.0, last + quiet - self.clock())
 
     # ----------------------------------------------------------------- screens
     @property
@@ -346,6 +374,10 @@ class Phone:
             if self.clock() < until:
                 return frozen
             self._frozen = None
+        return self.live_windows()
+
+    def live_windows(self) -> list[Node]:
+        """The windows of the model as it is, even while a frozen frame is still shown."""
         if self._windows_cache is not None and self._windows_cache[0] == self.version:
             return self._windows_cache[1]
         owners: dict[int, object] = {}
@@ -390,6 +422,12 @@ class Phone:
         wins = self.windows()
         self.screenshots_taken += 1
         black = self.faults.screenshot(self, self.screenshots_taken) or not self.state.screen_on
+        animation = self.animation
+        if animation is not None and self.clock() >= animation.end:
+            self.animation = animation = None
+        if animation is not None and animation.running(self.clock()) and not black:
+            image = animation.frame(lambda w: render(w, SCREEN_W, SCREEN_H), self.live_windows(), self.clock())
+            return encode(image, fmt, quality=quality, scale=scale)
         key = (id(wins), self.version, fmt, quality, scale, black)
         cached = self._shot_cache.get(key)
         if cached is None:
@@ -408,13 +446,46 @@ class Phone:
             raise InputRefused()
 
     def _before_action(self) -> list[Node]:
-        return self.windows()
+        wins = self.windows()
+        self._scene_before = self._scene()
+        return wins
 
     def _after_action(self, before: list[Node], version: int) -> None:
         if self.version != version:
             self.actions += 1
             self.faults.after_action(self)
             self.faults.transition(self, before)
+            self._animate(before, self._scene_before)
+
+    def _scene(self) -> tuple:
+        """What decides the kind of a transition: the activity on top, its dialog, a popup."""
+        top = self.top  # the objects themselves (compared by identity): an id could be reused
+        return (top, top.dialog, self.popup, self.state.locked, self.state.screen_on)
+
+    def _animate(self, before: list[Node], scene: tuple) -> None:
+        """Start the transition animation a change from ``scene`` makes (none under ``instant``).
+
+        An activity transition keeps the old screen in the hierarchy for the first part of the
+        animation, then lists the new one while the frames are still sliding; a dialog is
+        listed at once while it fades in.
+        """
+        now_scene = self._scene()
+        if now_scene[3:] != scene[3:] or not scene:
+            return  # the keyguard or the display switched: no window animation
+        kind = ("activity" if now_scene[0] is not scene[0] else
+                "dialog" if any(a is not b for a, b in zip(now_scene[1:3], scene[1:3])) else None)
+        seconds = self.timing.transition(kind) if kind else 0.0
+        if seconds <= 0:
+            return
+        now = self.clock()
+        start = now
+        if kind == "activity":
+            switch = now + seconds * HIERARCHY_SWITCH
+            if self._frozen is not None and self._frozen[1] > switch:
+                start = self._frozen[1] - seconds * HIERARCHY_SWITCH  # a slower fault's freeze decides
+            else:
+                self._frozen = (before, switch)
+        self.animation = Animation(kind, before, start, seconds)
 
     def freeze(self, frame: list[Node], seconds: float) -> None:
         """Keep showing ``frame`` for ``seconds``, touches ignored, as a screen animating in does."""
@@ -575,9 +646,10 @@ class Phone:
             return False, message
         if self.state.locked:
             return True, message
-        before = self.windows()
+        before = self._before_action()
         self.push(screen)
         self.faults.transition(self, before)
+        self._animate(before, self._scene_before)
         return True, message
 
     def launch_app(self, package: str) -> bool:
@@ -599,6 +671,18 @@ class Phone:
         self.last_toast = message
 
     # ----------------------------------------------------------------- uiautomator2 server
+    @property
+    def u2_running(self) -> bool:
+        return self._u2_running
+
+    @u2_running.setter
+    def u2_running(self, running: bool) -> None:
+        self._u2_running = running
+        if not running:
+            listeners, self.u2_stop_listeners = self.u2_stop_listeners, set()
+            for listener in listeners:
+                listener()
+
     def u2_call(self) -> bool:
         """Count one JSON-RPC call; False when the server has just crashed (a fault's ``u2_call`` hook)."""
         if not self.u2_running:

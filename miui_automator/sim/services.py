@@ -20,6 +20,7 @@ from .reverse import Dialer, ReverseError, table_for
 from .shell import Shell, ShellResult
 from .streamio import StreamIO
 from .sync import SyncSession
+from .timing import Pacer
 from .u2server import U2Server
 
 Handler = Callable[[StreamIO], Awaitable[None]]
@@ -44,6 +45,12 @@ def mixed_output(result: ShellResult) -> bytes:
     if result.interleaved is not None:
         return result.interleaved
     return result.stderr + result.stdout
+
+
+async def _pause(seconds: float) -> None:
+    """Wait on the loop's timer (no CPU, other phones keep being served); nothing when 0."""
+    if seconds > 0:
+        await asyncio.sleep(seconds)
 
 
 async def occupy(stream: StreamIO, seconds: float) -> bool:
@@ -244,21 +251,27 @@ class DeviceServices:
 
     # ------------------------------------------------------------------ sync
     async def _sync(self, stream: StreamIO) -> None:
+        """One sync session, held to the USB link's throughput (``--link``) in both directions."""
         session = SyncSession(self.phone.state.fs)
+        pacer = Pacer(self.phone.timing.sync_rate(), asyncio.get_running_loop().time)
         while not session.finished:
             data = await stream.read()
             if not data:
                 break
+            await _pause(pacer.spend(len(data)))
             for out in session.feed(data):
                 if stream.closed.is_set():
                     break
                 await stream.write(out)
+                await _pause(pacer.spend(len(out)))
         await stream.close()
 
     # ------------------------------------------------------------------ framebuffer
     async def _framebuffer(self, stream: StreamIO) -> None:
         """adbd's framebuffer service: a version-2 header (sRGB, RGBA_8888), then the raw frame."""
-        await stream.write(framebuffer_frame(self.phone.screenshot("png")))
+        frame = framebuffer_frame(self.phone.screenshot("png"))
+        await _pause(self.phone.timing.screenshot())
+        await stream.write(frame)
         await stream.close()
 
     # ------------------------------------------------------------------ reverse

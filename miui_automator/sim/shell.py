@@ -79,13 +79,14 @@ class Shell:
         chunks: list[tuple[int, bytes]] = []
         out, err = _Stream(chunks, 1), _Stream(chunks, 2)
         session = _Session(self.phone, dict(BASE_ENV), "/", stdin)
+        round_trip = self.phone.timing.shell()  # adbd forks sh and relays its output
         try:
             script = parse(cmdline)
         except ShellSyntaxError as exc:
             err.write(f"{SH}: {exc}\n".encode())
-            return _result(chunks, 1, None, 0.0)
+            return _result(chunks, 1, None, round_trip)
         rc = session.run_script(script, out, err)
-        return _result(chunks, rc & 0xFF, session.hold, session.elapsed)
+        return _result(chunks, rc & 0xFF, session.hold, session.elapsed + round_trip)
 
 
 def _result(chunks: list[tuple[int, bytes]], rc: int, hold, duration: float) -> ShellResult:

@@ -83,7 +83,9 @@ class U2Server:
                 scale, quality = float(query.get("scale", 1.0)), int(query.get("quality", 100))
             except ValueError:
                 scale, quality = 1.0, 100
-            return response(200, self.phone.screenshot("png", quality, scale), "image/png")
+            png = self.phone.screenshot("png", quality, scale)
+            await asyncio.sleep(self.phone.timing.screenshot())  # the phone's capture time (timing.py)
+            return response(200, png, "image/png")
         return response(404, b"Not Found!!!")
 
     async def _jsonrpc(self, body: bytes, stream: StreamIO) -> bytes | None:

@@ -16,11 +16,11 @@ import struct
 import weakref
 
 from .base import CommandError, Ctx, write_error
+from ..ui import hierarchy_xml
 from .dumpsys import DISPLAY_ID
 
 U2_MAIN = "com.wetest.uia2.Main"
 INSTRUMENT_PACKAGE = "com.github.uiautomator.test"
-POLL_SECONDS = 0.05
 DEFAULT_DUMP = "/sdcard/window_dump.xml"
 
 U2_STARTUP = ("[server] INFO: [UiAutomator2Server] Starting Server\n"
@@ -74,13 +74,19 @@ def u2_launch(ctx: Ctx, startup: str = U2_STARTUP) -> int:
     async def serve(closed: asyncio.Event, write) -> None:
         _owners[phone] = launch
         phone.u2_running = True
+        stopped = asyncio.Event()
+        phone.u2_stop_listeners.add(stopped.set)
         try:
-            while not closed.is_set() and phone.u2_running and _owners.get(phone) is launch:
-                try:
-                    await asyncio.wait_for(closed.wait(), POLL_SECONDS)
-                except asyncio.TimeoutError:
-                    pass
+            # Sleep until the host hangs up or the server stops: no polling, so a phone whose
+            # server idles costs no CPU however long it idles.
+            waits = [asyncio.ensure_future(closed.wait()), asyncio.ensure_future(stopped.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
         finally:
+            phone.u2_stop_listeners.discard(stopped.set)
             if _owners.get(phone) is launch:
                 phone.u2_running = False
                 del _owners[phone]
@@ -106,10 +112,20 @@ def _dump(ctx: Ctx, args: list[str]) -> int:
     target = next((a for a in args if not a.startswith("-")), DEFAULT_DUMP)
     phone = ctx.phone
     ctx.out(MIUI_DUMP_NOISE)
-    if not phone.windows():
+    # DumpCommand first waits for an idle screen (waitForIdle(1000, 10000)) and gives up on a busy one.
+    timing = phone.timing
+    idle_in = phone.idle_in(timing.shell_dump_quiet)
+    if idle_in > timing.shell_dump_idle_timeout:
+        ctx.session.elapsed += timing.shell_dump_idle_timeout
+        ctx.err("ERROR: could not get idle state.\n")
+        return 0
+    ctx.session.elapsed += idle_in
+    windows = phone.live_windows() if idle_in > 0 else phone.windows()  # what is listed once idle
+    if not windows:
         ctx.err("ERROR: null root node returned by UiTestAutomationBridge.\n")
         return 0
-    xml = phone.hierarchy_xml()
+    xml = hierarchy_xml(windows)
+    ctx.session.elapsed += timing.dump(len(xml.encode()))
     if target in ("/dev/tty", "/dev/stdout"):
         ctx.out(xml)
     else:
@@ -166,6 +182,7 @@ def screencap(ctx: Ctx, args: list[str]) -> int:
     if target is not None and target.endswith(".png"):
         png = True
     frame = ctx.phone.screenshot("png")
+    ctx.session.elapsed += ctx.phone.timing.screenshot()
     data = frame if png else _raw_frame(frame)
     if target is None:
         ctx.out(data)

@@ -39,7 +39,7 @@ def tap_text(phone: Phone, text: str) -> None:
 # ----------------------------------------------------------------------------- registry and parsing
 def test_every_fault_parses_and_writes_back_its_spec() -> None:
     spec = ("popup=2;update=4;slow=0.5;u2crash=7;disconnect=screen:account;noinput;noinstall;showpassword;"
-            "locked;screenoff;battery=4;blackframe=3;changing=/sdcard/x.bin;carrier")
+            "locked;screenoff;battery=4;blackframe=3;changing=/sdcard/x.bin;carrier;noidle=about_phone")
     faults = parse_faults(spec)
     assert faults.names == [kind.name for kind in BUILTIN_FAULTS]
     assert faults.spec == spec
