@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ..device.info import mask_account, parse_accounts
+from ..device.info import mask_account, mi_accounts, parse_accounts
 from ..errors import DeviceError, StepFailed
 from . import TaskArg, TaskContext, task
 
-XIAOMI_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
 REBOOT_ARGS = (
     TaskArg("gone_timeout", "seconds", "60", "how long the phone may take to leave ADB"),
     TaskArg("back_timeout", "seconds", "300", "how long it may take to come back once gone"),
@@ -46,10 +45,11 @@ def wait_for_reboot(ctx: TaskContext) -> str:
 @task("list-accounts")
 def list_accounts(ctx: TaskContext) -> str:
     """Every account on the phone, masked, first in the report: the linked services people forget."""
-    accounts = parse_accounts(ctx.driver.shell("dumpsys account").output)
+    dump = ctx.driver.shell("dumpsys account").output
+    accounts = parse_accounts(dump)
     for name, kind in accounts:
         ctx.log("info", f"account on the phone: {kind} {mask_account(name)}")
-    xiaomi = [n for n, k in accounts if k in XIAOMI_TYPES]
+    xiaomi = mi_accounts(dump)
     listed = ", ".join(f"{kind} {mask_account(name)}" for name, kind in accounts) or "none"
     if not xiaomi:
         return f"no Mi account on the phone: nothing to do (accounts: {listed})"
