@@ -108,3 +108,27 @@ def test_a_phone_dropping_off_adb_at_the_final_tap_without_erasing_is_a_device_e
     assert sim_host.call(lambda: dev.phone.state.factory_resets) == 0
     (end,) = [e for e in _events(_run_dir(tmp_path)) if e["type"] == "run_end"]
     assert end["outcome"] == "error"
+
+
+def test_in_a_fleet_a_phone_lost_before_erasing_is_an_error_and_the_others_pass(make_phone, sim_host, tmp_path,
+                                                                               monkeypatch, capsys):
+    fine, victim = make_phone("miui14-en", signed_in=False), make_phone("hyperos1-en", signed_in=False)
+    erase = FactoryReset.on_action
+
+    def victim_drops(self, action, node):
+        if action == "confirm_erase" and self.phone is victim.phone:
+            self.phone.unplug()
+            return
+        erase(self, action, node)
+
+    monkeypatch.setattr(FactoryReset, "on_action", victim_drops)
+    out = tmp_path / "runs"
+    assert main(["fleet", "run", "factory-reset", "-s", fine.serial, "-s", victim.serial, "--yes", "--no-backup-gate",
+                 "--out", str(out)]) == 1
+    ledger = Ledger(out / "ledger.sqlite3")
+    rows = {r.serial: r for r in ledger.phones(ledger.run().id)}
+    assert (rows[fine.serial].status, rows[fine.serial].exit_code) == ("passed", 0)
+    assert (rows[victim.serial].status, rows[victim.serial].exit_code) == ("error", 3)
+    assert "before 'Erasing…' was seen" in rows[victim.serial].error
+    _erased_and_gone(sim_host, fine)
+    assert sim_host.call(lambda: victim.phone.state.factory_resets) == 0
