@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
+import adbutils
 import pytest
 
 from miui_automator.cli.main import main
@@ -191,6 +193,13 @@ def test_reset_test_device(variant, make_phone, sim_host, tmp_path, monkeypatch)
 
 def test_demo_runs_end_to_end(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # The demo points this process at its own adb server (killed when it ends) and its own folders: setting the
+    # same values through monkeypatch first makes pytest put them back for the tests that follow.
+    for name in ("ANDROID_ADB_SERVER_PORT", "MIUI_AUTOMATOR_BACKUPS", "MIUI_AUTOMATOR_HOME"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # records the value (or its absence) to restore
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
+    monkeypatch.setattr(adbutils, "adb", adbutils.adb)
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "backup             passed" in out and "remove-mi-account  passed" in out and "now: none" in out
