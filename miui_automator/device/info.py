@@ -17,11 +17,13 @@ from dataclasses import asdict, dataclass
 
 from ..privacy import mask_account
 
-__all__ = ["DeviceInfo", "mask_account", "parse_accounts", "parse_battery", "parse_device_info", "parse_getprop",
+__all__ = ["DeviceInfo", "XIAOMI_ACCOUNT_TYPES", "mask_account", "mi_accounts", "parse_accounts", "parse_battery", "parse_device_info", "parse_getprop",
            "parse_keyguard", "parse_power"]
 
 HYPEROS, MIUI, ANDROID = "HyperOS", "MIUI", "Android"
 XIAOMI_ACCOUNT_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
+"""Account types that bind a Mi/Xiaomi account to the phone: a signed-in one, and one whose registration was
+never activated (Settings then offers "Sign in", yet the phone holds it). See :func:`mi_accounts`."""
 SUPPORTED = {MIUI: ("12", "12.5", "13", "14"), HYPEROS: ("1", "2")}
 HYPEROS_MIUI_PLACEHOLDER = "V816"  # what ro.miui.ui.version.name says on every HyperOS build
 
@@ -106,6 +108,16 @@ def parse_accounts(dumpsys_account_output: str) -> list[tuple[str, str]]:
         text = text[blocks[owner].start():end]
     found = [(m["name"], m["type"]) for m in _ACCOUNT.finditer(text)]
     return list(dict.fromkeys(found))
+
+
+def mi_accounts(dumpsys_account_output: str) -> list[str]:
+    """The Mi/Xiaomi accounts on the phone (unmasked names), from ``dumpsys account``.
+
+    The one definition of "a Mi account is on the phone", used by ``DeviceInfo``, the ``mi-account``
+    flow condition and the tasks: both :data:`XIAOMI_ACCOUNT_TYPES` count, because either ties the
+    phone to a Xiaomi account (a reset phone would stay bound to it).
+    """
+    return [name for name, kind in parse_accounts(dumpsys_account_output) if kind in XIAOMI_ACCOUNT_TYPES]
 
 
 def parse_battery(dumpsys_battery_output: str) -> tuple[int | None, bool | None]:
@@ -219,7 +231,7 @@ def parse_device_info(
     language = re.split(r"[-_]", locale, maxsplit=1)[0].lower() if locale else ""
     variant = f"{family.lower()}{version}" + (f"-{language}" if language else "")
     accounts = parse_accounts(accounts_dump)
-    xiaomi = [name for name, kind in accounts if kind in XIAOMI_ACCOUNT_TYPES]
+    xiaomi = mi_accounts(accounts_dump)
     others = tuple((mask_account(name), kind) for name, kind in accounts if kind not in XIAOMI_ACCOUNT_TYPES)
     level, charging = parse_battery(battery_dump)
     market = props.get("ro.product.marketname") or props.get("ro.product.odm.marketname") \

@@ -33,6 +33,7 @@ from typing import Callable, Mapping
 
 from ..device.driver import Driver
 from ..device.hierarchy import HNode, Hierarchy
+from ..device.info import mi_accounts
 from ..errors import AutomationRestarted, DeviceError, MiuiAutomatorError, StepFailed, VerificationFailed
 from ..screens.catalogue import Catalogue
 from ..vision.frames import check_frame, frames_differ
@@ -546,6 +547,9 @@ class Engine:
         if cond.kind == "screen":
             obs = obs or self._dismiss_popups(step_id)
             return obs.screen in cond.screens, f"screen {obs.screen}", obs
+        if cond.kind == "mi-account":  # names stay out of the report: only how many
+            found = mi_accounts(self.driver.shell("dumpsys account").output)
+            return bool(found) == (cond.subject == "present"), f"{len(found)} Mi account(s) on the phone", obs
         if cond.kind == "shell":
             # a command's output can name the owner's accounts and data: reports say only how much there was
             text = self.driver.shell(resolve(cond.subject, variables)).output

@@ -114,9 +114,11 @@ class Condition:
     """Something the engine can check: the current screen, or a text compared with ``op``.
 
     ``kind`` is ``screen`` (``screens`` lists alternatives), ``shell`` (``subject`` is the read-only
-    command), ``prop`` (``subject`` is the property name) or ``param`` (``subject`` is a param or a
-    ``save-as`` variable). ``op`` is one of equals, not-equals, contains, not-contains, matches,
-    not-matches; ``value`` is a template for the first four, ``pattern`` the compiled regex for the rest.
+    command), ``prop`` (``subject`` is the property name), ``param`` (``subject`` is a param or a
+    ``save-as`` variable) or ``mi-account`` (``subject`` is ``present`` or ``absent``: whether a Mi account,
+    as :func:`miui_automator.device.info.mi_accounts` defines it, is on the phone; no ``op``). ``op`` is
+    one of equals, not-equals, contains, not-contains, matches, not-matches; ``value`` is a template for
+    the first four, ``pattern`` the compiled regex for the rest.
     """
 
     kind: str
@@ -132,6 +134,8 @@ class Condition:
     def describe(self) -> str:
         if self.kind == "screen":
             return "screen is " + " | ".join(self.screens)
+        if self.kind == "mi-account":
+            return "a Mi account is on the phone" if self.subject == "present" else "no Mi account is on the phone"
         subject = {"shell": f"shell {quote(self.subject)}"}.get(self.kind, f"{self.kind} {self.subject}")
         operand = f"/{self.pattern.pattern}/" if self.pattern is not None else quote(self.value)
         return f"{subject} {_OP_WORDS[self.op]} {operand}"

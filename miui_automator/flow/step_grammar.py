@@ -45,7 +45,8 @@ PROP_NAME = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 SHOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 DATA_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\\\"'`$]+\Z")
 SELECTOR_KEYS = MATCH_KEYS + MODIFIER_KEYS
-CONDITION_SUBJECTS = ("screen", "shell", "prop", "param")
+CONDITION_SUBJECTS = ("screen", "shell", "prop", "param", "mi-account")
+MI_ACCOUNT_STATES = ("present", "absent")
 MAX_NESTING = 16
 """Deepest nesting of step lists (when/retry/drive inside each other); also stops alias loops."""
 RULE_WORDS = ("wait", "done")
@@ -287,6 +288,13 @@ def condition(p: FlowParser, node: Node, what: str) -> Condition:
         if ops:
             p.fail(f.key_node(ops[0]), f"a screen condition takes no '{ops[0]}'")
         return Condition(kind="screen", line=line, screens=p.screens(subject_node, "screen"))
+    if kind == "mi-account":
+        if ops:
+            p.fail(f.key_node(ops[0]), f"a mi-account condition takes no '{ops[0]}'")
+        state = p.text(subject_node, "mi-account")
+        if state not in MI_ACCOUNT_STATES:
+            p.fail(subject_node, f"mi-account is {' or '.join(MI_ACCOUNT_STATES)}, not {state!r}")
+        return Condition(kind=kind, line=line, subject=state)
     op = f.exactly_one(Condition.OPS, f"a {kind} condition")
     if kind == "shell":
         subject = p.shell_command(subject_node, "shell command")

@@ -34,7 +34,7 @@ def task(name: str, *args: TaskArg) -> Callable[[Task], Task]:
 
 def registry() -> Mapping[str, TaskSpec]:
     """Every task, importing the modules that define them."""
-    from . import backup, builtin  # noqa: F401 - registers on import
+    from . import backup, builtin, reset  # noqa: F401 - registers on import
     from ..account import tasks as _account_tasks  # noqa: F401 - registers on import
 
     return REGISTRY

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ..device.info import mask_account, parse_accounts
+from ..device.info import mask_account, mi_accounts, parse_accounts
 from ..errors import DeviceError, StepFailed
 from . import TaskArg, TaskContext, task
 
-XIAOMI_TYPES = ("com.xiaomi", "com.xiaomi.unactivated")
 REBOOT_ARGS = (
     TaskArg("gone_timeout", "seconds", "60", "how long the phone may take to leave ADB"),
     TaskArg("back_timeout", "seconds", "300", "how long it may take to come back once gone"),
@@ -15,23 +14,30 @@ REBOOT_ARGS = (
 
 @task("wait-for-reboot", *REBOOT_ARGS)
 def wait_for_reboot(ctx: TaskContext) -> str:
-    """Wait for the phone to leave ADB and come back (a reboot or factory reset), bounded.
+    """Wait for the phone to leave ADB and come back (a reboot or factory reset), bounded."""
+    wait_gone(ctx, ctx.args["gone_timeout"])
+    return wait_back(ctx, ctx.args["back_timeout"])
 
-    Once it is back, the device layer is asked to restart uiautomator2: it owns that server, and the
-    one that ran before the reboot is gone.
-    """
-    gone_s: float = ctx.args["gone_timeout"]
-    back_s: float = ctx.args["back_timeout"]
-    deadline = ctx.clock.now() + gone_s
+
+def wait_gone(ctx: TaskContext, seconds: float) -> None:
+    """Return once the phone no longer answers over ADB; :class:`StepFailed` if it still does after ``seconds``."""
+    deadline = ctx.clock.now() + seconds
     while ctx.clock.now() < deadline:
         try:
             ctx.driver.shell("echo alive", timeout_s=5)
         except DeviceError:
-            break
+            return
         ctx.clock.sleep(0.25)
-    else:
-        raise StepFailed(f"{ctx.driver.serial}: the phone did not restart within {gone_s:g} s")
-    deadline = ctx.clock.now() + back_s
+    raise StepFailed(f"{ctx.driver.serial}: the phone did not restart within {seconds:g} s")
+
+
+def wait_back(ctx: TaskContext, seconds: float) -> str:
+    """Wait (bounded) for a phone that left ADB to be back and booted; :class:`DeviceError` if it is not.
+
+    Once it is back, the device layer is asked to restart uiautomator2: it owns that server, and the
+    one that ran before the reboot is gone.
+    """
+    deadline = ctx.clock.now() + seconds
     while ctx.clock.now() < deadline:
         try:
             if ctx.driver.shell("getprop sys.boot_completed", timeout_s=5).output.strip() == "1":
@@ -40,36 +46,18 @@ def wait_for_reboot(ctx: TaskContext) -> str:
         except DeviceError:
             pass
         ctx.clock.sleep(0.5)
-    raise DeviceError(f"{ctx.driver.serial}: the phone did not come back within {back_s:g} s of restarting")
+    raise DeviceError(f"{ctx.driver.serial}: the phone did not come back within {seconds:g} s of restarting")
 
 
 @task("list-accounts")
 def list_accounts(ctx: TaskContext) -> str:
     """Every account on the phone, masked, first in the report: the linked services people forget."""
-    accounts = parse_accounts(ctx.driver.shell("dumpsys account").output)
+    dump = ctx.driver.shell("dumpsys account").output
+    accounts = parse_accounts(dump)
     for name, kind in accounts:
         ctx.log("info", f"account on the phone: {kind} {mask_account(name)}")
-    xiaomi = [n for n, k in accounts if k in XIAOMI_TYPES]
+    xiaomi = mi_accounts(dump)
     listed = ", ".join(f"{kind} {mask_account(name)}" for name, kind in accounts) or "none"
     if not xiaomi:
         return f"no Mi account on the phone: nothing to do (accounts: {listed})"
     return f"accounts: {listed}"
-
-
-@task("confirm-and-wait-for-reboot", TaskArg("text", "text", None, "the button's texts, separated by |"), *REBOOT_ARGS)
-def confirm_and_wait_for_reboot(ctx: TaskContext) -> str:
-    """Tap the final confirmation (texts in ``text``, separated by |) and wait out the reboot it starts.
-
-    A normal tap step would try to verify the next screen of a phone that is already going away.
-    """
-    texts = tuple(t for t in ctx.args["text"].split("|") if t)
-    h = ctx.driver.hierarchy()
-    nodes = h.find(text=texts)
-    if not nodes:
-        raise StepFailed(f"confirmation button {' | '.join(texts)} not found ({h.summary()})")
-    x, y = nodes[-1].center
-    try:
-        ctx.driver.tap(x, y)
-    except DeviceError as err:  # the phone may already be rebooting while it answers
-        ctx.log("info", f"the phone went away while confirming: {err}")
-    return wait_for_reboot(ctx)

@@ -260,7 +260,8 @@ def test_sixteen_mixed_phones_reset_in_one_run(make_phone, sim_host, tmp_path, m
     monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", "demo-password")
     monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
     out = tmp_path / "runs"
-    assert fleet("run", "reset-test-device", *serial_args(phones), "--parallel", "16", "--yes", "--out", str(out)) == 0
+    assert fleet("run", "reset-test-device", *serial_args(phones), "--parallel", "16", "--yes", "--param", "keeps_adb=true",
+                 "--out", str(out)) == 0
     assert "16 phone(s) — 16 passed" in capsys.readouterr().out
     for phone in phones:
         assert sim_host.call(lambda: phone.phone.current_screen_name()) == "setup_wizard"

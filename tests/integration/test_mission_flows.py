@@ -113,8 +113,9 @@ def test_gate_refuses_without_a_verified_backup(make_phone, sim_host, tmp_path, 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_factory_reset_comes_back_fresh(variant, make_phone, sim_host, tmp_path):
-    dev = make_phone(variant, signed_in=False, keep_adb_after_reset=True)  # a retail phone never comes back to ADB
-    assert main(["run", "factory-reset", "-s", dev.serial, "--yes", "--no-backup-gate", "--out", str(tmp_path)]) == 0
+    dev = make_phone(variant, signed_in=False, keep_adb_after_reset=True)  # retail phones: test_factory_reset_retail.py
+    assert main(["run", "factory-reset", "-s", dev.serial, "--yes", "--no-backup-gate", "--param", "keeps_adb=true",
+                 "--out", str(tmp_path)]) == 0
     assert sim_host.call(lambda: dev.phone.current_screen_name()) == "setup_wizard"
     assert sim_host.call(lambda: dev.phone.state.fs.usage("/sdcard/DCIM")) == 0
 
@@ -182,7 +183,8 @@ def test_reset_test_device(variant, make_phone, sim_host, tmp_path, monkeypatch)
     dev = make_phone(variant, password=PASSWORD, media_files=8, media_bytes=1024 * 1024, keep_adb_after_reset=True)
     monkeypatch.setenv("MIUI_AUTOMATOR_BACKUPS", str(tmp_path / "backups"))
     monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", PASSWORD)
-    assert main(["run", "reset-test-device", "-s", dev.serial, "--yes", "--out", str(tmp_path / "r")]) == 0
+    assert main(["run", "reset-test-device", "-s", dev.serial, "--yes", "--param", "keeps_adb=true",
+                 "--out", str(tmp_path / "r")]) == 0
     assert sim_host.call(lambda: dev.phone.current_screen_name()) == "setup_wizard"
     assert list((tmp_path / "backups").glob("*/*/backup-manifest.json"))
     _no_password_anywhere(_run_dir(tmp_path / "r"), sim_host.call(lambda: list(dev.phone.state.shell_history)))
