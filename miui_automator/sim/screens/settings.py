@@ -9,7 +9,7 @@ from ..phone import Dialog, Screen
 from ..ui import SCREEN_H, SCREEN_W, Node
 
 LIST_ID = "com.android.settings:id/recycler_view"
-ERASE_SECONDS = 0.6  # "Erasing…" shows briefly before the phone reboots
+ERASE_SECONDS = 2.0  # "Erasing…" shows for a moment before the phone reboots (a tool must see it to know the erase began)
 
 
 class ListScreen(Screen):
