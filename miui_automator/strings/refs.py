@@ -51,7 +51,7 @@ def parse_ref(text: str) -> TextRef | None:
 
 
 def split_texts(texts: Iterable[str]) -> tuple[tuple[str, ...], tuple[TextRef, ...]]:
-    """(literal texts with ``@@`` unescaped, references) of a list of alternatives, in order, without repeats.
+    """(literal texts with ``@@`` unescaped, references) of a list of alternatives, in order (references without repeats).
 
     Raises ``ValueError`` for a malformed reference.
     """
@@ -63,4 +63,4 @@ def split_texts(texts: Iterable[str]) -> tuple[tuple[str, ...], tuple[TextRef, .
             literals.append(text[1:] if text.startswith(ESCAPE) else text)
         else:
             refs.append(ref)
-    return tuple(dict.fromkeys(literals)), tuple(dict.fromkeys(refs))
+    return tuple(literals), tuple(dict.fromkeys(refs))

@@ -69,6 +69,11 @@ class StringResolver:
 
     def resolve(self, refs: Iterable[TextRef], locale: str | None = None) -> Resolution:
         """Each of ``refs`` in the phone's locale (read from the phone unless given)."""
+        if not isinstance(self.driver, BinaryReader):  # nothing can be read: not even the locale is asked for
+            result = Resolution(locale or "")
+            for ref in set(refs):
+                result.missing[ref] = "not read: this connection cannot read the phone's files"
+            return result
         locale = phone_locale(self.driver) if locale is None else locale
         result = Resolution(locale)
         by_package: dict[str, list[TextRef]] = {}
@@ -87,9 +92,6 @@ class StringResolver:
     # ------------------------------------------------------------------ one app
     def _strings(self, package: str, locale: str, result: Resolution) -> tuple[dict[str, str] | None, str]:
         """(the app's strings for ``locale``, "") or (None, why not)."""
-        if not isinstance(self.driver, BinaryReader):
-            result.sources[package] = "this connection cannot read files"
-            return None, "not read: this connection cannot read the phone's files"
         apk = self._apk_path(package)
         if apk is None:
             result.sources[package] = "not installed"

@@ -24,9 +24,9 @@ def test_a_malformed_reference_is_refused(text):
         parse_ref(text)
 
 
-def test_literals_and_references_split_in_order_and_at_at_escapes():
+def test_literals_and_references_split_in_order_and_double_at_escapes():
     literals, refs = split_texts(["@a.b:string/k", "Sign out", "@@home", "Sign out", "@a.b:string/k", "退出登录"])
-    assert literals == ("Sign out", "@home", "退出登录")
+    assert literals == ("Sign out", "@home", "Sign out", "退出登录")
     assert refs == (TextRef("a.b", "k"),)
 
 
