@@ -5,8 +5,8 @@ versionCode (the cache key, with the locale); on a cache miss the resource table
 ``unzip -p APK resources.arsc`` where the phone has ``unzip`` (only the table crosses the cable),
 else the whole APK is pulled and the table taken out of it here. Everything the phone says is
 untrusted: a path, a version or a table that does not parse leaves that app's texts unresolved
-(the flow's literal texts still apply) with the reason recorded; only a phone that is gone
-(:class:`~miui_automator.errors.DeviceError`) stops the run.
+(the flow's literal texts still apply) with the reason recorded, and so does an APK the phone
+cannot send; a phone that is gone fails at its next shell command or at the run's first step.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..device.driver import BinaryReader, Driver
+from ..errors import DeviceError
 from .arsc import ArscError, looks_like_arsc, strings_from_arsc
 from .cache import StringCache
 from .locale import phone_locale, qualifier_chain
@@ -109,6 +110,9 @@ class StringResolver:
         except ArscError as err:
             result.sources[package] = f"unreadable ({err})"
             return None, f"not read: {package}'s {ARSC_NAME} is unreadable ({err})"
+        except DeviceError as err:  # the APK could not be read (a phone that is gone fails the next step anyway)
+            result.sources[package] = f"unreadable ({err})"
+            return None, f"not read: {package}'s APK could not be read ({err})"
         result.sources[package] = "cache" if hit else read[0]
         result.cache_hits += hit
         return strings, ""

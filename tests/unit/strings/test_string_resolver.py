@@ -9,6 +9,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 
 from miui_automator.device.driver import ShellOutput
+from miui_automator.errors import DeviceError
 from miui_automator.strings.cache import StringCache
 from miui_automator.strings.refs import TextRef
 from miui_automator.strings.resolver import StringResolver
@@ -135,3 +136,14 @@ def test_a_parallel_fleet_reads_each_apk_once(tmp_path):
     assert all(r.texts[LOGOUT] == "Abmelden" and r.texts[REMOVE] == "Löschen" for r in results)
     assert sum(p.table_reads for p in phones) == 2  # one read per app for the whole fleet
     assert os.listdir(tmp_path / "cache" / "com.xiaomi.account" / "1400").count("de-DE.json") == 1
+
+
+def test_an_apk_the_phone_cannot_send_leaves_its_app_unresolved(tmp_path):
+    class Unreadable(ApkPhone):
+        def read_file(self, path, timeout_s=None):
+            raise DeviceError(f"{self.serial}: pulling a file: AdbError: open failed: No such file or directory",
+                              serial=self.serial)
+
+    res = resolve(Unreadable(APPS, unzip=False), tmp_path, (LOGOUT,))
+    assert res.texts == {} and "APK could not be read" in res.why_missing(LOGOUT)
+    assert not list((tmp_path / "cache").rglob("*.json")), "nothing is cached for an app that was not read"
