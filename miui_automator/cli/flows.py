@@ -43,14 +43,27 @@ def _driver(serial: str | None, server: str | None):
 @click.option("--server", default=None, help=SERVER_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for screenshot.png, hierarchy.xml and elements.json.")
-def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) -> None:
-    """Screenshot, hierarchy, identified screen and element list of the phone now."""
+@click.option("--strings", "show_strings", is_flag=True,
+              help="Also print the text each string resource of the catalogue and the flows has on this phone.")
+@click.option("--flow", "flow_refs", multiple=True, metavar="FLOW",
+              help="With --strings: the resources of this flow (built-in name or path; repeatable) instead of every "
+                   "built-in flow's.")
+def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, show_strings: bool,
+                flow_refs: tuple[str, ...]) -> None:
+    """Screenshot, hierarchy, identified screen and element list of the phone now, in the phone's language."""
     from ..screens.catalogue import default_catalogue
+    from ..strings.apply import catalogue_refs, resolve_catalogue
+    from ..strings.resolver import StringResolver
 
+    if flow_refs and not show_strings:
+        raise UsageError("--flow chooses the resources --strings prints: give --strings too")
+    flows = [run.load(ref) for ref in (flow_refs or (run.builtin_flows() if show_strings else ()))]
     driver = _driver(serial, server)
     info = driver.info()
+    catalogue = default_catalogue()
+    resolution = StringResolver(driver).resolve(catalogue_refs(catalogue) | _flow_refs(flows))
     h = driver.hierarchy()
-    ident = default_catalogue().identify(h, info.variant)
+    ident = resolve_catalogue(catalogue, resolution).identify(h, info.variant)
     shot = driver.screenshot()
     out = out_dir or Path("inspect") / f"{time.strftime('%Y%m%d-%H%M%S')}-{driver.serial.replace(':', '_')}"
     out.mkdir(parents=True, exist_ok=True)
@@ -59,6 +72,7 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) ->
     elements = h.elements()
     (out / "elements.json").write_text(json.dumps(elements, indent=1, ensure_ascii=False), encoding="utf-8")
     click.echo(f"device   {driver.serial}  {info.market_name or info.model}  {info.os_label}")
+    click.echo(f"locale   {resolution.locale or '(not set: the default texts)'}")
     click.echo(f"screen   {ident.name}" + (f"  (popup over it: {ident.popup.name})" if ident.popup else ""))
     click.echo(f"package  {h.main_package}")
     for el in elements:
@@ -66,6 +80,28 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None) ->
             mark = "*" if el.get("clickable") else " "
             click.echo(f"  {mark} {el.get('bounds')}  {el.get('id') or '-':<45} {el.get('text') or el.get('desc') or ''}")
     click.echo(f"saved    {out}/screenshot.png, hierarchy.xml, elements.json")
+    if show_strings:
+        _print_strings(resolution, [f.name for f in flows])
+
+
+def _flow_refs(flows: list) -> set:
+    from ..strings.apply import flow_refs
+
+    return set().union(*(flow_refs(f) for f in flows)) if flows else set()
+
+
+def _print_strings(resolution, flow_names: list[str]) -> None:
+    """key -> text for every resource, so a flow author can see what this phone calls each one."""
+    refs = sorted(set(resolution.texts) | set(resolution.missing))
+    click.echo(f"strings  {len(resolution.texts)} of {len(refs)} resolved for {resolution.locale or 'the default locale'}"
+               f" (catalogue{' + ' + ', '.join(flow_names) if flow_names else ''})")
+    for package, source in sorted(resolution.sources.items()):
+        click.echo(f"  {package}: {source}")
+    width = max((len(ref.written) for ref in refs), default=0)
+    for ref in refs:
+        text = resolution.texts.get(ref)
+        shown = json.dumps(text, ensure_ascii=False) if text is not None else f"? {resolution.missing.get(ref, '')}"
+        click.echo(f"  {ref.written:<{width}}  {shown}")
 
 
 @click.command("flows")
