@@ -82,12 +82,29 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, sh
     click.echo(f"saved    {out}/screenshot.png, hierarchy.xml, elements.json")
     if show_strings:
         _print_strings(resolution, [f.name for f in flows])
+        _print_keys_on_screen(StringResolver(driver), resolution.locale, h)
 
 
 def _flow_refs(flows: list) -> set:
     from ..strings.apply import flow_refs
 
     return set().union(*(flow_refs(f) for f in flows)) if flows else set()
+
+
+def _print_keys_on_screen(resolver, locale: str, h) -> None:
+    """The string resource behind each text on screen (of the apps on screen): the keys a flow author names."""
+    from ..privacy import mask_text
+
+    tables = {p: t for p in sorted(h.packages) if (t := resolver.table(p, locale)) is not None}
+    by_text: dict[str, list[str]] = {}
+    for package, strings in tables.items():
+        for key, text in strings.items():
+            by_text.setdefault(text, []).append(f"@{package}:string/{key}")
+    click.echo(f"on screen  (texts of {', '.join(tables) or 'no readable app'} and their resources)")
+    for text in dict.fromkeys(n.text for n in h.nodes if n.text):
+        keys = by_text.get(text, [])
+        shown = ", ".join(keys[:3]) + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+        click.echo(f"  {json.dumps(mask_text(text), ensure_ascii=False)}  {shown or '-'}")  # the account page shows its id
 
 
 def _print_strings(resolution, flow_names: list[str]) -> None:

@@ -90,6 +90,11 @@ class StringResolver:
                     result.missing[ref] = problem or f"not found for {locale or 'the default locale'}"
         return result
 
+    def table(self, package: str, locale: str, result: Resolution | None = None) -> dict[str, str] | None:
+        """Every string of ``package`` as the phone shows it in ``locale`` (key -> text), or None when unreadable:
+        what ``inspect --strings`` searches to name the key of a text on screen."""
+        return self._strings(package, locale, result or Resolution(locale))[0]
+
     # ------------------------------------------------------------------ one app
     def _strings(self, package: str, locale: str, result: Resolution) -> tuple[dict[str, str] | None, str]:
         """(the app's strings for ``locale``, "") or (None, why not)."""

@@ -147,3 +147,10 @@ def test_an_apk_the_phone_cannot_send_leaves_its_app_unresolved(tmp_path):
     res = resolve(Unreadable(APPS, unzip=False), tmp_path, (LOGOUT,))
     assert res.texts == {} and "APK could not be read" in res.why_missing(LOGOUT)
     assert not list((tmp_path / "cache").rglob("*.json")), "nothing is cached for an app that was not read"
+
+
+def test_an_apps_whole_table_in_the_phones_locale_for_finding_keys(tmp_path):
+    resolver = StringResolver(ApkPhone(APPS), StringCache(tmp_path / "cache"))
+    table = resolver.table("com.xiaomi.account", "de-DE")
+    assert table == {"logout_account": "Abmelden", "find_device": "Gerätesuche", "ok": "OK"}
+    assert resolver.table("com.example.absent", "de-DE") is None
