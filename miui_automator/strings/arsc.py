@@ -8,6 +8,10 @@ the one place that knows the library, behind :func:`strings_from_arsc`.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 from .locale import DEFAULT
 
 ARSC_MAGIC = b"\x02\x00\x0c\x00"
@@ -15,6 +19,12 @@ ARSC_MAGIC = b"\x02\x00\x0c\x00"
 
 MAX_TEXT_CHARS = 2000
 """A label longer than this is no label: dropped, so a hostile table cannot bloat the cache."""
+
+
+PARSED_KEPT = 16
+"""Tables kept parsed in this process (by their SHA-256), most recently used first."""
+_parsed: OrderedDict[bytes, dict[str, dict[str, str]]] = OrderedDict()
+_lock = threading.Lock()
 
 
 class ArscError(ValueError):
@@ -26,14 +36,30 @@ def looks_like_arsc(data: bytes) -> bool:
 
 
 def strings_from_arsc(data: bytes) -> dict[str, dict[str, str]]:
-    """``{qualifier: {key: text}}`` of every string resource of every package in the table.
+    """``{qualifier: {key: text}}`` of every string resource of every package in the table (shared: do not change it).
 
     The qualifier is the folder's language and region as Android writes it (``""`` for ``values``,
     ``de``, ``pt-rBR``, ``in``); within one language the first entry of a key wins (folders that differ
-    in other qualifiers, such as ``values-de-land``, are rare for strings).
+    in other qualifiers, such as ``values-de-land``, are rare for strings). The same table read again in
+    this process (another phone of a fleet whose cache file is not written yet, a locale not cached yet)
+    is not parsed again.
     """
     if not looks_like_arsc(data):
         raise ArscError("not a resources.arsc (bad header)")
+    digest = hashlib.sha256(data).digest()
+    with _lock:
+        if digest in _parsed:
+            _parsed.move_to_end(digest)
+            return _parsed[digest]
+    table = _parse(data)
+    with _lock:
+        _parsed[digest] = table
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
+    return table
+
+
+def _parse(data: bytes) -> dict[str, dict[str, str]]:
     from apkutils.axml import ARSCParser  # imported here: only a run that resolves strings pays for it
 
     try:
