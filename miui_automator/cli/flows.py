@@ -213,11 +213,15 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     if flow.destructive:
         click.echo(f"backup gate: {plan.gate.describe()}", err=True)
     if dry_run:
+        from ..run.execute import resolve_texts
         from ..screens.catalogue import default_catalogue
 
-        ident = default_catalogue().identify(driver.hierarchy(), info.variant)
+        _, catalogue, texts = resolve_texts(plan, driver, default_catalogue())
+        ident = catalogue.identify(driver.hierarchy(), info.variant)
         click.echo(f"dry run: flow {flow.name} resolved ({sum(1 for _ in flow.walk(subflows=True))} steps), "
-                   f"preflight ok, current screen: {ident.name}. Nothing was tapped.")
+                   f"preflight ok, locale {texts.locale or '(default)'} ({len(texts.texts)} of "
+                   f"{len(texts.texts) + len(texts.missing)} string resources resolved), current screen: {ident.name}. "
+                   "Nothing was tapped.")
         return 0
     run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
