@@ -53,6 +53,9 @@ def _strings_note(resolution: Resolution) -> str:
             + (f" ({how})" if how else "") + (f"; {resolution.bytes_read} bytes read" if resolution.bytes_read else ""))
 
 
+MISSING_KEYS_SHOWN = 6
+
+
 class _StringsNote:
     """Records, right after the run starts, which string resources were resolved and which fell back."""
 
@@ -62,8 +65,13 @@ class _StringsNote:
 
     def run_start(self, flow: Flow, params: object) -> None:
         self.listener.log("info", _strings_note(self.resolution))
-        for ref in sorted(self.resolution.missing):
-            self.listener.log("warning", self.resolution.why_missing(ref) + ": its literal texts are used")
+        groups: dict[tuple[str, str], list[str]] = {}
+        for ref, why in sorted(self.resolution.missing.items()):
+            groups.setdefault((ref.package, why), []).append(ref.key)
+        for (package, why), keys in groups.items():  # one line per app and reason: an app missing is one line
+            shown = ", ".join(keys[:MISSING_KEYS_SHOWN]) + (f", … (+{len(keys) - MISSING_KEYS_SHOWN})"
+                                                             if len(keys) > MISSING_KEYS_SHOWN else "")
+            self.listener.log("warning", f"{package}:string/{shown} {why}: the literal texts are used")
 
 
 def execute(plan: RunPlan, driver: Driver, *, run_dir: Path, on_step: Callable[[str, str, str], None] | None = None,
