@@ -50,13 +50,6 @@ def test_reading_a_file_that_is_not_there_is_one_device_error(make_phone):
     assert "\n" not in str(err.value)
 
 
-def test_devices_shows_the_locale(make_phone, capsys):
-    dev = make_phone("hyperos2-zh")
-    assert main(["devices", "--json"]) == 0
-    rows = {r["serial"]: r for r in json.loads(capsys.readouterr().out)}
-    assert rows[dev.serial]["locale"] == "zh-CN"
-
-
 def test_inspect_prints_the_locale_and_every_resource(make_phone, tmp_path, capsys):
     dev = make_phone("miui14-en")
     assert main(["inspect", "-s", dev.serial, "--out", str(tmp_path), "--strings", "--flow", "remove-mi-account"]) == 0
