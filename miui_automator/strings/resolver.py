@@ -75,19 +75,25 @@ class StringResolver:
             for ref in set(refs):
                 result.missing[ref] = "not read: this connection cannot read the phone's files"
             return result
-        locale = phone_locale(self.driver) if locale is None else locale
-        result = Resolution(locale)
-        by_package: dict[str, list[TextRef]] = {}
-        for ref in sorted(set(refs)):
-            by_package.setdefault(ref.package, []).append(ref)
-        for package, wanted in by_package.items():
-            strings, problem = self._strings(package, locale, result)
-            for ref in wanted:
-                text = strings.get(ref.key) if strings is not None else None
-                if text:
-                    result.texts[ref] = text
-                else:
-                    result.missing[ref] = problem or f"not found for {locale or 'the default locale'}"
+        refs = sorted(set(refs))
+        result = Resolution(locale or "")
+        try:
+            result.locale = phone_locale(self.driver) if locale is None else locale
+            by_package: dict[str, list[TextRef]] = {}
+            for ref in refs:
+                by_package.setdefault(ref.package, []).append(ref)
+            for package, wanted in by_package.items():
+                strings, problem = self._strings(package, result.locale, result)
+                for ref in wanted:
+                    text = strings.get(ref.key) if strings is not None else None
+                    if text:
+                        result.texts[ref] = text
+                    else:
+                        result.missing[ref] = problem or f"not found for {result.locale or 'the default locale'}"
+        except DeviceError as err:  # the phone stopped answering: the run records it at its first step
+            for ref in refs:
+                if ref not in result.texts:
+                    result.missing.setdefault(ref, f"not read: {err}")
         return result
 
     def table(self, package: str, locale: str, result: Resolution | None = None) -> dict[str, str] | None:

@@ -154,3 +154,15 @@ def test_an_apps_whole_table_in_the_phones_locale_for_finding_keys(tmp_path):
     table = resolver.table("com.xiaomi.account", "de-DE")
     assert table == {"logout_account": "Abmelden", "find_device": "Gerätesuche", "ok": "OK"}
     assert resolver.table("com.example.absent", "de-DE") is None
+
+
+def test_a_phone_that_stops_answering_leaves_the_rest_unresolved_without_raising(tmp_path):
+    class Gone(ApkPhone):
+        def shell(self, command, timeout_s=None):
+            if command.startswith("pm path com.xiaomi"):
+                raise DeviceError(f"{self.serial}: shell pm: device offline", serial=self.serial)
+            return super().shell(command, timeout_s)
+
+    res = resolve(Gone(APPS), tmp_path)
+    assert res.texts == {KEEP: "Keep", REMOVE: "Löschen"}
+    assert "device offline" in res.why_missing(LOGOUT)
