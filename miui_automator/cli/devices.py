@@ -99,6 +99,7 @@ def render(rows: list[dict], width: int | None) -> str | Table:
 def devices_cmd(as_json: bool, server: str | None) -> None:
     """Table of connected phones with model, OS, account and state."""
     from ..device.android import AndroidDevice, adb_client
+    from ..strings.locale import phone_locale
 
     try:
         entries = adb_client(server).list()
@@ -109,8 +110,10 @@ def devices_cmd(as_json: bool, server: str | None) -> None:
         if entry.state != "device":
             rows.append({"serial": entry.serial, "state": entry.state})
             continue
-        info = AndroidDevice(entry.serial, server).info()
-        rows.append({"state": "device", **info.as_dict()})
+        device = AndroidDevice(entry.serial, server)
+        row = {"state": "device", **device.info().as_dict()}
+        row["locale"] = phone_locale(device)  # with the fallbacks string resources are resolved by
+        rows.append(row)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from .. import secret_env
-from .. import run
+from .. import run, secret_env
 from ..errors import DeviceError, UsageError
 from ..privacy import mask_text
+from ..private_files import open_private, private_dir, write_private_text
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
 from ..run.preflight import PreflightFailed
 from .screens import catalogue_option
@@ -45,26 +45,41 @@ def _driver(serial: str | None, server: str | None):
 @click.option("--server", default=None, help=SERVER_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for screenshot.png, hierarchy.xml and elements.json.")
+@click.option("--strings", "show_strings", is_flag=True,
+              help="Also print the text each string resource of the catalogue and the flows has on this phone.")
+@click.option("--flow", "flow_refs", multiple=True, metavar="FLOW",
+              help="With --strings: the resources of this flow (built-in name or path; repeatable) instead of every "
+                   "built-in flow's.")
 @catalogue_option
-def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, catalogues: tuple[Path, ...]) -> None:
-    """Screenshot, hierarchy, identified screen and element list of the phone now."""
+def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, show_strings: bool,
+                flow_refs: tuple[str, ...], catalogues: tuple[Path, ...]) -> None:
+    """Screenshot, hierarchy, identified screen and element list of the phone now, in the phone's language."""
     from ..report.redaction import redact_dump
     from ..screens.overlay import load_catalogue
+    from ..strings.apply import catalogue_refs, resolve_catalogue
+    from ..strings.resolver import StringResolver
 
+    if flow_refs and not show_strings:
+        raise UsageError("--flow chooses the resources --strings prints: give --strings too")
+    flows = [run.load(ref) for ref in (flow_refs or (run.builtin_flows() if show_strings else ()))]
     driver = _driver(serial, server)
     info = driver.info()
+    catalogue = load_catalogue(catalogues)
+    resolution = StringResolver(driver).resolve(catalogue_refs(catalogue) | _flow_refs(flows))
     h = driver.hierarchy()
-    ident = load_catalogue(catalogues).identify(h, info.variant)
+    ident = resolve_catalogue(catalogue, resolution).identify(h, info.variant)
     shot = driver.screenshot()
     out = out_dir or Path("inspect") / f"{time.strftime('%Y%m%d-%H%M%S')}-{driver.serial.replace(':', '_')}"
-    out.mkdir(parents=True, exist_ok=True)
-    shot.save(out / "screenshot.png")
+    private_dir(out)  # a screenshot of the phone is the owner's to read, like every record the tool writes
+    with open_private(out / "screenshot.png", "wb") as f:
+        shot.save(f, "PNG")
     # the account page shows the Mi account id: masked in what is saved and listed, as in every record
-    (out / "hierarchy.xml").write_text(redact_dump(h.source), encoding="utf-8")
+    write_private_text(out / "hierarchy.xml", redact_dump(h.source))
     elements = [{k: mask_text(v) if k in ("text", "desc") and isinstance(v, str) else v for k, v in el.items()}
                 for el in h.elements()]
-    (out / "elements.json").write_text(json.dumps(elements, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_private_text(out / "elements.json", json.dumps(elements, indent=1, ensure_ascii=False))
     click.echo(f"device   {driver.serial}  {info.market_name or info.model}  {info.os_label}")
+    click.echo(f"locale   {resolution.locale or '(not set: the default texts)'}")
     click.echo(f"screen   {ident.name}" + (f"  (popup over it: {ident.popup.name})" if ident.popup else ""))
     click.echo(f"package  {h.main_package}")
     for el in elements:
@@ -72,6 +87,43 @@ def inspect_cmd(serial: str | None, server: str | None, out_dir: Path | None, ca
             mark = "*" if el.get("clickable") else " "
             click.echo(f"  {mark} {el.get('bounds')}  {el.get('id') or '-':<45} {el.get('text') or el.get('desc') or ''}")
     click.echo(f"saved    {out}/screenshot.png, hierarchy.xml, elements.json")
+    if show_strings:
+        _print_strings(resolution, [f.name for f in flows])
+        _print_keys_on_screen(StringResolver(driver), resolution.locale, h)
+
+
+def _flow_refs(flows: list) -> set:
+    from ..strings.apply import flow_refs
+
+    return set().union(*(flow_refs(f) for f in flows)) if flows else set()
+
+
+def _print_keys_on_screen(resolver, locale: str, h) -> None:
+    """The string resource behind each text on screen (of the apps on screen): the keys a flow author names."""
+    tables = {p: t for p in sorted(h.packages) if (t := resolver.table(p, locale)) is not None}
+    by_text: dict[str, list[str]] = {}
+    for package, strings in tables.items():
+        for key, text in strings.items():
+            by_text.setdefault(text, []).append(f"@{package}:string/{key}")
+    click.echo(f"on screen  (texts of {', '.join(tables) or 'no readable app'} and their resources)")
+    for text in dict.fromkeys(n.text for n in h.nodes if n.text):
+        keys = by_text.get(text, [])
+        shown = ", ".join(keys[:3]) + (f" (+{len(keys) - 3} more)" if len(keys) > 3 else "")
+        click.echo(f"  {json.dumps(mask_text(text), ensure_ascii=False)}  {shown or '-'}")  # the account page shows its id
+
+
+def _print_strings(resolution, flow_names: list[str]) -> None:
+    """key -> text for every resource, so a flow author can see what this phone calls each one."""
+    refs = sorted(set(resolution.texts) | set(resolution.missing))
+    click.echo(f"strings  {len(resolution.texts)} of {len(refs)} resolved for {resolution.locale or 'the default locale'}"
+               f" (catalogue{' + ' + ', '.join(flow_names) if flow_names else ''})")
+    for package, source in sorted(resolution.sources.items()):
+        click.echo(f"  {package}: {source}")
+    width = max((len(ref.written) for ref in refs), default=0)
+    for ref in refs:
+        text = resolution.texts.get(ref)
+        shown = json.dumps(text, ensure_ascii=False) if text is not None else f"? {resolution.missing.get(ref, '')}"
+        click.echo(f"  {ref.written:<{width}}  {shown}")
 
 
 @click.command("flows")
@@ -169,11 +221,15 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     if flow.destructive:
         click.echo(f"backup gate: {plan.gate.describe()}", err=True)
     if dry_run:
+        from ..run.execute import resolve_texts
         from ..screens.overlay import load_catalogue
 
-        ident = load_catalogue(catalogues).identify(driver.hierarchy(), info.variant)
+        _, catalogue, texts = resolve_texts(plan, driver, load_catalogue(catalogues))
+        ident = catalogue.identify(driver.hierarchy(), info.variant)
         click.echo(f"dry run: flow {flow.name} resolved ({sum(1 for _ in flow.walk(subflows=True))} steps), "
-                   f"preflight ok, current screen: {ident.name}. Nothing was tapped.")
+                   f"preflight ok, locale {texts.locale or '(default)'} ({len(texts.texts)} of "
+                   f"{len(texts.texts) + len(texts.missing)} string resources resolved), current screen: {ident.name}. "
+                   "Nothing was tapped.")
         return 0
     run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()

@@ -24,7 +24,7 @@ import base64
 import binascii
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Mapping, TypeVar
 
@@ -46,6 +46,8 @@ RPC_TIMEOUT_S = 30.0  # one uiautomator2 call: a hierarchy dump or screenshot of
 START_TIMEOUT_S = 90.0  # pushing, starting and waiting for the uiautomator2 server (it waits 30 s itself)
 AUTOMATION_RESTARTS_PER_CALL = 1
 MAX_ERROR_CHARS = 240  # a phone's error text is quoted this far (stack traces run to kilobytes)
+READ_TIMEOUT_S = 120.0  # one binary read (an APK of 100 MB over USB 2 takes about 10 s; a remote adb server more)
+MAX_READ_BYTES = 1 << 30  # a binary read larger than this is no APK or table the tool asked for
 KEYS = {"back": "back", "home": "home", "enter": "enter", "recent": "recent", "menu": "menu", "power": "power"}
 
 T = TypeVar("T")
@@ -57,6 +59,7 @@ class Deadlines:
 
     shell_s: float = SHELL_TIMEOUT_S
     rpc_s: float = RPC_TIMEOUT_S
+    read_s: float = READ_TIMEOUT_S
     start_s: float = START_TIMEOUT_S
 
 
@@ -233,6 +236,18 @@ class AndroidDevice:
         result = self._call(f"shell {name}", seconds, lambda: self.adb.shell2(command, timeout=seconds))
         return ShellOutput(command, result.output, result.returncode)
 
+    def shell_bytes(self, command: str, timeout_s: float | None = None) -> bytes:
+        """A command's raw output, binary-safe: read as bytes (``shell2`` decodes text), no pty (adbd gives a
+        command without a terminal a plain pipe), at most :data:`MAX_READ_BYTES`, within the read deadline."""
+        seconds = self.deadlines.read_s if timeout_s is None else timeout_s
+        name = command.split()[0] if command.split() else ""
+        return self._call(f"shell {name}", seconds, lambda: _bounded(_chunks_of(self.adb.shell(command, stream=True))))
+
+    def read_file(self, path: str, timeout_s: float | None = None) -> bytes:
+        """A file pulled over adb's sync service into memory (at most :data:`MAX_READ_BYTES`), within the read deadline."""
+        seconds = self.deadlines.read_s if timeout_s is None else timeout_s
+        return self._call("pulling a file", seconds, lambda: _bounded(self.adb.sync.iter_content(path)))
+
     def props(self) -> dict[str, str]:
         output = self.shell("getprop").output
         return self._parse("getprop does not parse", lambda: parse_getprop(output))
@@ -338,6 +353,27 @@ class AndroidDevice:
             shown = mask_text(command)  # extras may carry an account id from the flow's parameters
             raise DeviceError(f"{self.serial}: {shown} failed: {last}",
                               serial=self.serial, command=shown, output=mask_text(out.output))
+
+
+def _chunks_of(conn: adbutils.AdbConnection, size: int = 65536) -> Iterator[bytes]:
+    """The bytes of a shell stream until the phone closes it; the connection is closed in any case."""
+    try:
+        while True:
+            chunk = conn.conn.recv(size)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        conn.close()
+
+
+def _bounded(chunks: Iterable[bytes]) -> bytes:
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > MAX_READ_BYTES:
+            raise ValueError(f"more than {MAX_READ_BYTES} bytes")
+    return bytes(data)
 
 
 def _base64(data: object) -> bytes:

@@ -66,3 +66,19 @@ class Driver(Protocol):
         A driver restarts it by itself when it finds it dead: it repeats reads, and raises
         :class:`~miui_automator.errors.AutomationRestarted` from an action that may have landed.
         """
+
+
+@runtime_checkable
+class BinaryReader(Protocol):
+    """What reading an app's string table needs beyond :class:`Driver`: bytes, not text.
+
+    Apart from :class:`Driver` so that drivers without it (fakes in tests, a phone reached some other way) stay
+    Drivers; the caller checks ``isinstance(driver, BinaryReader)``. Both raise
+    :class:`~miui_automator.errors.DeviceError` like every Driver call.
+    """
+
+    def shell_bytes(self, command: str, timeout_s: float | None = None) -> bytes:
+        """A command's output as bytes, unchanged (``unzip -p APK resources.arsc``)."""
+
+    def read_file(self, path: str, timeout_s: float | None = None) -> bytes:
+        """A file on the phone, pulled whole into memory."""

@@ -23,7 +23,8 @@ from miui_automator.flow.model import (
     DRIVE_MAX_STEPS_CAP, DRIVE_MAX_STEPS_DEFAULT, KEYS, RETRY_TIMES_CAP, RETRY_TIMES_DEFAULT, SCROLL_MAX_SWIPES_CAP,
     Condition, DoneAction, FailAction, Flow, Item, Param, RuleAction, WaitAction, references,
 )
-from miui_automator.flow.selectors import MATCH_KEYS, MODIFIER_KEYS, Selector
+from miui_automator.flow.selectors import MATCH_KEYS, MODIFIER_KEYS, UNRESOLVED, Selector
+from miui_automator.strings.refs import split_texts
 from miui_automator.flow.step_registry import KindTable
 from miui_automator.yaml_reader import TAG, Fields, number, one_line, suggest
 
@@ -111,14 +112,14 @@ def selector(p: FlowParser, node: Node, what: str, *, scroll_ok: bool, extra: Co
     if not isinstance(node, MappingNode):
         if isinstance(node, ScalarNode) and node.tag == TAG + "null":
             p.fail(node, f"{what} needs a selector (id, text, ...)")
-        return Selector(line=p.line(node), text=p.templates(node, f"{what} text")), None
+        return Selector(line=p.line(node), **selector_texts(p, node, f"{what} text")), None
     f = p.fields(node, what, SELECTOR_KEYS + tuple(extra))
     values: dict[str, Any] = {}
     for key in ("id", "text_contains", "desc", "cls", "package"):
         if key in f:
             values[key] = p.template(f.get(key), key)
     if "text" in f:
-        values["text"] = p.templates(f.get("text"), "text")
+        values.update(selector_texts(p, f.get("text"), "text"))
     if "text_matches" in f:
         values["text_matches"] = p.regex(f.get("text_matches"), "text_matches")
     if not values:
@@ -135,6 +136,17 @@ def selector(p: FlowParser, node: Node, what: str, *, scroll_ok: bool, extra: Co
                                             "(only tap and type selectors scroll to their element)")
         values["scroll"] = p.boolean(f.get("scroll"), "scroll")
     return Selector(line=p.line(node), **values), f
+
+
+def selector_texts(p: FlowParser, node: Node, what: str) -> dict[str, Any]:
+    """``text`` alternatives: literal texts (``${...}`` allowed) and ``@package:string/key`` resources."""
+    try:
+        literals, refs = split_texts(p.templates(node, what))
+    except ValueError as exc:
+        p.fail(node, f"{what}: {exc}")
+    if refs and not literals:
+        literals = (UNRESOLVED,)
+    return {"text": literals, "text_refs": refs}
 
 
 @BUILDERS.register("tap")

@@ -30,6 +30,7 @@ from PIL import Image
 from miui_automator import __version__
 from miui_automator.report.events import (OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, Shot, StepRecord, masked_fields,
                                           read_events)
+from miui_automator.report.fonts import embed_fonts
 from miui_automator.device.info import mask_account
 from miui_automator.vision.frames import thumbnail
 
@@ -233,7 +234,7 @@ def render_html(record: RunRecord, run_dir: Path | str) -> str:
                 for step in _innermost_failures(record)]
     counts = {status: sum(1 for s in record.steps if s.status == status)
               for status in ("passed", "failed", "skipped", STATUS_INCOMPLETE)}
-    return _environment().get_template("report.html.j2").render(
+    return embed_fonts(_environment().get_template("report.html.j2").render(
         record=record,
         rows=rows,
         failures=failures,
@@ -243,7 +244,7 @@ def render_html(record: RunRecord, run_dir: Path | str) -> str:
         params=[(k, _cell(v)) for k, v in record.params.items()],
         incomplete=record.outcome == OUTCOME_INCOMPLETE,
         version=__version__,
-    )
+    ))
 
 
 # ---------------------------------------------------------------- JUnit

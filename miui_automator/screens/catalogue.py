@@ -23,6 +23,7 @@ from re import Pattern
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ..device.hierarchy import Hierarchy, HNode
+from ..strings.refs import TextRef, split_texts
 from ..yaml_reader import Fields, YamlReader, is_null, one_line, read_text
 
 UNKNOWN = "unknown"
@@ -40,10 +41,17 @@ _MATCHER_KEYS = {"id", "text", "text_matches", "text_contains", "cls", "desc", "
 # ---------------------------------------------------------------------------------- model
 @dataclass(frozen=True)
 class Matcher:
-    """Criteria one node must meet together; ``package`` overrides the signature's package."""
+    """Criteria one node must meet together; ``package`` overrides the signature's package.
+
+    ``text_refs`` are string resources (``@package:string/key``) among the text alternatives; a run
+    adds their texts in the phone's language to ``texts`` (:mod:`miui_automator.strings.apply`) and
+    notes in ``unresolved`` those the phone could not resolve. Until then only the literal texts match.
+    """
 
     ids: tuple[str, ...] | None = None
     texts: tuple[str, ...] | None = None
+    text_refs: tuple[TextRef, ...] = ()
+    unresolved: tuple[str, ...] = ()
     text_matches: Pattern[str] | None = None
     text_contains: str | None = None
     cls: str | None = None
@@ -60,7 +68,8 @@ class Matcher:
 
     def describe(self) -> str:
         parts = []
-        for key, value in (("id", self.ids), ("text", self.texts), ("text_contains", self.text_contains),
+        texts = (tuple(r.written for r in self.text_refs) + self.texts) if self.texts is not None else None
+        for key, value in (("id", self.ids), ("text", texts), ("text_contains", self.text_contains),
                            ("cls", self.cls), ("desc", self.desc), ("package", self.package)):
             if value:
                 parts.append(f"{key}={'|'.join(value) if isinstance(value, tuple) else value}")
@@ -363,8 +372,14 @@ class _Parser(YamlReader):
                 regex = re.compile(pattern)
             except (re.error, OverflowError, RecursionError, ValueError) as exc:
                 self.fail(pattern_node, f"{where}: bad regex {pattern!r}: {one_line(str(exc))}")
+        texts, refs = self.alternatives(f, "text", where), ()
+        if texts is not None:
+            try:
+                texts, refs = split_texts(texts)
+            except ValueError as exc:
+                self.fail(f.get("text"), f"{where}: {exc}")
         return Matcher(
-            ids=self.alternatives(f, "id", where), texts=self.alternatives(f, "text", where), text_matches=regex,
+            ids=self.alternatives(f, "id", where), texts=texts, text_refs=refs, text_matches=regex,
             text_contains=self.optional_text(f, "text_contains", where), cls=self.optional_text(f, "cls", where),
             desc=self.optional_text(f, "desc", where), package=self.package(f, where),
         )

@@ -5,6 +5,7 @@ factory reset as a retail phone does it (gone from ADB for good) or an engineeri
 from __future__ import annotations
 
 from miui_automator.sim.phone import Phone
+from miui_automator.sim.screens.settings import ERASE_SECONDS
 from miui_automator.sim.shell import Shell
 from miui_automator.sim.state import hardware_serial
 from miui_automator.sim.ui import find_all
@@ -66,7 +67,7 @@ def erase_from_settings(phone: Phone, clock: FakeClock) -> None:
     assert phone.current_screen_name() == "factory_reset_confirm"
     phone.tap(*find_all(phone.windows(), text=phone.variant.t("ok"))[-1].center)
     assert phone.current_screen_name() == "factory_reset_erasing"
-    clock.now += 1
+    clock.now += ERASE_SECONDS + 0.5
     phone.tick()
 
 

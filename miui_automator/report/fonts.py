@@ -1,0 +1,115 @@
+"""Fonts inside report.html for the scripts a viewer's machine may lack.
+
+A report is opened later, elsewhere, often offline: a lab PC without CJK fonts showed Chinese labels
+as empty boxes. Latin, Greek and Cyrillic are drawn by the system faces every desktop has (the CSS
+stack names them); for CJK, Devanagari, Arabic and Thai the report carries its own Noto face,
+subset with fontTools to the characters the report uses (a few kB each) and embedded as a
+``data:`` URI like the screenshots, so the one file stays self-contained. The faces come from Python
+packages that redistribute Noto unmodified: ``fontpkg-noto-sans-*`` (google/fonts, OFL) per script, and
+Noto Sans CJK from ``manimgx-fonts-cjk``, the only packaged Noto CJK the project can install (the
+simulator draws with it too). A script whose package is missing is left to the viewer's fonts.
+
+The template names these faces *first* in its font stacks: each applies only to its own script
+(``unicode-range``), and a web face listed after a system face that lacks a character is skipped
+while it loads, so a headless browser's screenshot caught the fallback's empty boxes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+MARKER = "/* report fonts */"
+"""Where the template's stylesheet receives the ``@font-face`` rules."""
+CJK_FILE = "NotoSansCJK-VF.otf.ttc"
+CJK_SC_INDEX = 2  # the collection's Simplified Chinese face, which covers kana and hangul too
+
+
+@dataclass(frozen=True)
+class ScriptFace:
+    family: str  # the name the report template's font stacks use
+    source: str  # fontpkg family name, or "cjk"
+    ranges: tuple[tuple[int, int], ...]
+
+    def covers(self, ch: str) -> bool:
+        cp = ord(ch)
+        return any(lo <= cp <= hi for lo, hi in self.ranges)
+
+    def unicode_range(self) -> str:
+        return ", ".join(f"U+{lo:04X}-{hi:04X}" for lo, hi in self.ranges)
+
+
+FACES = (
+    ScriptFace("Report CJK", "cjk", ((0x1100, 0x11FF), (0x2E80, 0x2FFF), (0x3000, 0x30FF), (0x3100, 0x9FFF),
+                                     (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))),
+    ScriptFace("Report Devanagari", "Noto Sans Devanagari", ((0x0900, 0x097F), (0xA8E0, 0xA8FF))),
+    ScriptFace("Report Arabic", "Noto Sans Arabic", ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF),
+                                                     (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))),
+    ScriptFace("Report Thai", "Noto Sans Thai", ((0x0E00, 0x0E7F),)),
+)
+
+
+def _font_file(source: str) -> tuple[str, int] | None:
+    """(path, index in a collection) of a script's font, or None when its package is not installed."""
+    if source == "cjk":
+        try:
+            import manimgx_fonts_cjk
+        except ImportError:
+            return None
+        path = os.path.join(os.path.dirname(manimgx_fonts_cjk.__file__), CJK_FILE)
+        return (path, CJK_SC_INDEX) if os.path.exists(path) else None
+    try:
+        import fontpkg
+
+        return str(fontpkg.path(source)), 0
+    except Exception:  # noqa: BLE001 - fontpkg raises its own lookup errors when a family is not installed
+        return None
+
+
+@lru_cache(maxsize=64)
+def _subset(source: str, chars: str) -> bytes | None:
+    """The font of ``source`` cut down to ``chars`` (an OpenType file), or None when unavailable."""
+    found = _font_file(source)
+    if found is None:
+        return None
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    path, index = found
+    options = subset.Options()
+    options.hinting = False  # screens scale it anyway; hints are most of a subset's bytes
+    options.notdef_outline = True
+    try:
+        font = TTFont(path, fontNumber=index, lazy=True)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+    except Exception:  # noqa: BLE001 - a broken font file must not stop the report: the viewer's fonts remain
+        return None
+    return out.getvalue()
+
+
+def font_faces(text: str) -> str:
+    """``@font-face`` rules embedding, for each script of :data:`FACES` present in ``text``, its face subset to
+    the characters used."""
+    rules = []
+    for face in FACES:
+        chars = "".join(sorted({ch for ch in text if face.covers(ch)}))
+        if not chars:
+            continue
+        data = _subset(face.source, chars)
+        if data is None:
+            continue
+        rules.append(f'@font-face {{ font-family: "{face.family}"; src: url(data:font/otf;base64,'
+                     f'{base64.b64encode(data).decode("ascii")}); unicode-range: {face.unicode_range()}; }}')
+    return "\n".join(rules)
+
+
+def embed_fonts(html: str) -> str:
+    """``html`` with the faces its text needs put at the template's :data:`MARKER`."""
+    return html.replace(MARKER, font_faces(html), 1)
