@@ -8,7 +8,6 @@ skipped until it is there.
 
 from __future__ import annotations
 
-import inspect
 import json
 
 import pytest
@@ -16,12 +15,13 @@ import pytest
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
 from miui_automator.device.driver import BinaryReader
-from miui_automator.sim.phone import Phone
 from miui_automator.strings.apply import catalogue_refs
 from miui_automator.strings.cache import StringCache
 from miui_automator.strings.refs import TextRef
 from miui_automator.strings.resolver import StringResolver
 from miui_automator.screens.catalogue import default_catalogue
+
+from shared_strings import shared_locales
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_a_run_records_how_its_texts_were_resolved(make_phone, tmp_path):
 # ------------------------------------------------------------------ with the localised simulator
 @pytest.mark.parametrize("locale, text", [("de-DE", "Abmelden"), ("pt-BR", None), ("id-ID", None)])
 def test_resources_resolve_in_the_phones_language(make_phone, tmp_path, locale, text):
-    dev = make_phone("hyperos1-en", locale=locale)
+    dev = make_phone("hyperos1-en", locale=locale, strings=[shared_locales()])
     res = StringResolver(AndroidDevice(dev.serial), StringCache(tmp_path)).resolve(catalogue_refs(default_catalogue()))
     assert res.locale == locale
     assert res.sources["com.xiaomi.account"] in ("unzip", "pull")
@@ -82,8 +82,8 @@ def test_resources_resolve_in_the_phones_language(make_phone, tmp_path, locale, 
 def test_identical_phones_read_each_apk_once(make_phone, tmp_path):
     cache = StringCache(tmp_path)
     refs = catalogue_refs(default_catalogue())
-    first = StringResolver(AndroidDevice(make_phone("hyperos1-en", locale="de-DE").serial), cache).resolve(refs)
-    second = StringResolver(AndroidDevice(make_phone("hyperos1-en", locale="de-DE").serial), cache).resolve(refs)
+    first = StringResolver(AndroidDevice(make_phone("hyperos1-en", locale="de-DE", strings=[shared_locales()]).serial), cache).resolve(refs)
+    second = StringResolver(AndroidDevice(make_phone("hyperos1-en", locale="de-DE", strings=[shared_locales()]).serial), cache).resolve(refs)
     assert first.bytes_read > 0 and first.tables_read > 0
     assert second.bytes_read == 0 and second.tables_read == 0 and set(second.sources.values()) == {"cache"}
     assert second.texts == first.texts
@@ -91,7 +91,7 @@ def test_identical_phones_read_each_apk_once(make_phone, tmp_path):
 
 @pytest.mark.parametrize("locale", ["de-DE", "ru-RU", "en-XA"])
 def test_sign_out_passes_in_the_phones_language(make_phone, sim_host, tmp_path, monkeypatch, locale):
-    dev = make_phone("hyperos1-en", locale=locale, password="Corr3ct-Horse")
+    dev = make_phone("hyperos1-en", locale=locale, strings=[shared_locales()], password="Corr3ct-Horse")
     monkeypatch.setenv("MIUI_ACCOUNT_PASSWORD", "Corr3ct-Horse")
     assert main(["run", "remove-mi-account", "-s", dev.serial, "--yes", "--no-backup-gate",
                  "--out", str(tmp_path)]) == 0
