@@ -1,7 +1,10 @@
 """Pulling files with proof: every file is checked against the md5 the phone itself computes.
 
 The phone's ``md5sum`` runs on batches of files (one shell call for up to a few hundred),
-one batch ahead of the transfer, so on a real phone hashing overlaps the USB copy. Each file
+ahead of the transfer on :data:`MD5_WORKERS` shell calls at once, so the phone's hashing overlaps
+the USB copy instead of adding to it: a phone hashes at about the speed USB 3 carries data, and it
+has cores to spare. The first batch is small (the transfer waits for it) and each next one twice
+as large, so the copy starts at once and no more than one small batch is ever waited for. Each file
 streams over one shared sync stream into a staging file (``state.staging_path``) while md5
 and sha256 are computed on the way; only a copy whose md5 equals the phone's is renamed into place and appended to the
 journal, so an interrupted backup never counts a half-copied file as done.
@@ -22,6 +25,7 @@ import hashlib
 import os
 import re
 import shlex
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +42,8 @@ PIPELINE_DEPTH = 16  # files asked for ahead of the one being read
 MD5_BATCH_FILES = 256
 MD5_BATCH_CHARS = 30_000  # command line length: far below what adbd and mksh accept
 MD5_BATCH_BYTES = 64 << 20
+MD5_FIRST_BATCH_BYTES = 1 << 20  # the batch the transfer waits for; later ones double up to MD5_BATCH_BYTES
+MD5_WORKERS = 2  # md5sum calls running on the phone at once: one phone core hashes slower than USB 3 carries
 MD5_BASE_TIMEOUT_S = 30.0
 MD5_BYTES_PER_S = 20e6  # a slow phone's md5sum; bounds the shell call's timeout
 _MD5_LINE = re.compile(r"^([0-9a-f]{32}) [ *](.*)$")
@@ -45,15 +51,20 @@ _MD5_LINE = re.compile(r"^([0-9a-f]{32}) [ *](.*)$")
 
 # ---------------------------------------------------------------------- md5 on the phone (pure parts)
 def md5_batches(files: Sequence[RemoteFile], max_files: int = MD5_BATCH_FILES, max_chars: int = MD5_BATCH_CHARS,
-                max_bytes: int = MD5_BATCH_BYTES) -> Iterator[list[RemoteFile]]:
-    """Consecutive groups small enough for one ``md5sum`` command line and a bounded wait."""
+                max_bytes: int = MD5_BATCH_BYTES, first_bytes: int | None = None) -> Iterator[list[RemoteFile]]:
+    """Consecutive groups small enough for one ``md5sum`` command line and a bounded wait.
+
+    With ``first_bytes`` the first group holds at most that many bytes (or one file) and each next
+    one may hold twice as many as the last, up to ``max_bytes``."""
     batch: list[RemoteFile] = []
     chars = size = 0
+    cap = min(first_bytes, max_bytes) if first_bytes else max_bytes
     for f in files:
         quoted = len(shlex.quote(f.path)) + 1
-        if batch and (len(batch) >= max_files or chars + quoted > max_chars or size + f.size > max_bytes):
+        if batch and (len(batch) >= max_files or chars + quoted > max_chars or size + f.size > cap):
             yield batch
             batch, chars, size = [], 0, 0
+            cap = min(cap * 2, max_bytes)
         batch.append(f)
         chars += quoted
         size += f.size
@@ -113,16 +124,19 @@ class FileSink:
     faster on a 2-core host (the phone and the adb server need the other core), so it stays simple.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> None:
         self.path = path
         self._f = open_private(path, "wb")
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
+        self.on_bytes = on_bytes  # progress: called with each chunk's length
 
     def write(self, chunk: memoryview) -> None:
         self._f.write(chunk)
         self.md5.update(chunk)
         self.sha256.update(chunk)
+        if self.on_bytes is not None:
+            self.on_bytes(len(chunk))
 
     def close(self) -> None:
         self._f.close()
@@ -162,7 +176,8 @@ class Puller:
     """Pulls a list of files into a backup folder, verifying and journaling each one."""
 
     def __init__(self, driver: Driver, folder: Path, journal: Journal, *, kind: str = "file",
-                 on_file: Callable[[PulledFile], None] | None = None) -> None:
+                 on_file: Callable[[PulledFile], None] | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
         adb = getattr(driver, "adb", None)
         if adb is None:
             raise StepFailed(f"{driver.serial}: backing up needs a phone reached through adb")
@@ -172,6 +187,7 @@ class Puller:
         self.journal = journal
         self.kind = kind
         self.on_file = on_file
+        self.on_bytes = on_bytes
         self._stream: SyncStream | None = None
         self._ls_v2: bool | None = None  # asked of the phone once, when the first stream opens
         self._dirs: set[Path] = set()
@@ -189,16 +205,16 @@ class Puller:
 
     def pull(self, files: Sequence[RemoteFile], local_of: Callable[[str], str]) -> PullOutcome:
         outcome = PullOutcome()
-        batches = list(md5_batches(files))
-        pool = ThreadPoolExecutor(1, thread_name_prefix="md5")
+        batches = list(md5_batches(files, first_bytes=MD5_FIRST_BATCH_BYTES))
+        pool = ThreadPoolExecutor(MD5_WORKERS, thread_name_prefix="md5")
         try:
             order = [f.path for batch in batches for f in batch]
             position = 0
-            ahead: Future | None = pool.submit(phone_md5s, self.driver, batches[0]) if batches else None
+            ahead: deque[Future] = deque(pool.submit(phone_md5s, self.driver, b) for b in batches[:MD5_WORKERS + 1])
             for i, batch in enumerate(batches):
-                assert ahead is not None
-                md5s = ahead.result()
-                ahead = pool.submit(phone_md5s, self.driver, batches[i + 1]) if i + 1 < len(batches) else None
+                md5s = ahead.popleft().result()
+                if i + MD5_WORKERS + 1 < len(batches):
+                    ahead.append(pool.submit(phone_md5s, self.driver, batches[i + MD5_WORKERS + 1]))
                 for f in batch:
                     position += 1
                     self._one(f, local_of(f.path), md5s.get(f.path), outcome, order[position:position + PIPELINE_DEPTH])
@@ -255,7 +271,7 @@ class Puller:
         wanted = [remote, *upcoming]
         stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
         try:
-            sink = FileSink(part)
+            sink = FileSink(part, self.on_bytes)
         except OSError as err:
             raise disk_error(err, part) from None
         try:

@@ -18,6 +18,7 @@ from .. import run
 from ..errors import DeviceError, UsageError
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
 from ..run.preflight import PreflightFailed
+from ..run.progress import ProgressDisplay
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
 
@@ -168,7 +169,8 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
         return 0
     run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
-    outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify)
+    outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify,
+                          listeners=[ProgressDisplay(sys.stderr)])
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..device.driver import Driver
 from ..flow.engine import Engine, RunResult
+from ..flow.listeners import Listener
 from ..flow.model import Flow
 from ..report.events import EventWriter
 from ..private_files import fresh_private_dir
@@ -33,14 +34,16 @@ def new_run_dir(base: Path, flow: Flow, serial: str) -> Path:
 
 
 def execute(plan: RunPlan, driver: Driver, *, run_dir: Path, on_step: Callable[[str, str, str], None] | None = None,
-            verify: bool = True, start_at: int = 1) -> RunOutcome:
+            verify: bool = True, start_at: int = 1, listeners: Sequence[Listener] = ()) -> RunOutcome:
     """Run ``plan`` on ``driver`` writing records into ``run_dir``; always renders the reports.
 
-    ``on_step(step_id, status, text)`` is the front end's progress display. ``start_at`` skips the top-level
-    steps before it (a resumed fleet run: they completed before)."""
+    ``on_step(step_id, status, text)`` is the front end's progress display; ``listeners`` are more of them
+    (a long task's progress bar, :mod:`miui_automator.run.progress`), told of each event before the run
+    folder's listener. ``start_at`` skips the top-level steps before it (a resumed fleet run: they completed
+    before)."""
     writer = EventWriter(run_dir, redact=[v for v in plan.secrets.values() if v])
     listener = ArtifactListener(run_dir, writer, plan.device.as_dict(), on_step)
-    engine = Engine(driver, default_catalogue(), listeners=[listener], variant=plan.device.variant, verify=verify,
+    engine = Engine(driver, default_catalogue(), listeners=[*listeners, listener], variant=plan.device.variant, verify=verify,
                     tasks=registry())
     try:
         result = engine.run(plan.flow, plan.params, plan.secrets, start_at=start_at)
