@@ -5,9 +5,10 @@ ahead of the transfer on :data:`MD5_WORKERS` shell calls at once, so the phone's
 the USB copy instead of adding to it: a phone hashes at about the speed USB 3 carries data, and it
 has cores to spare. The first batch is small (the transfer waits for it) and each next one twice
 as large, so the copy starts at once and no more than one small batch is ever waited for. Each file
-streams over one shared sync stream into a staging file (``state.staging_path``) while md5
-and sha256 are computed on the way; only a copy whose md5 equals the phone's is renamed into place and appended to the
-journal, so an interrupted backup never counts a half-copied file as done.
+streams over one shared sync stream into a staging file (``state.staging_path``) while md5 and
+sha256 are computed on the way, each on a thread of its own (:class:`HashWorkers`); only a copy
+whose md5 equals the phone's is renamed into place and appended to the journal, so an
+interrupted backup never counts a half-copied file as done.
 
 A file whose copy does not match (it was being written while pulled) is pulled once more
 against a fresh md5; if it still differs it is reported by name and the rest of the files are
@@ -25,6 +26,7 @@ import hashlib
 import os
 import re
 import shlex
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +41,12 @@ from .state import Journal, PulledFile, staging_path
 from .sync import RecvFailed, SyncStream, is_utf8, path_bytes, printable
 
 PIPELINE_DEPTH = 16  # files asked for ahead of the one being read
+BLOCK_BYTES = 1 << 20  # what the local md5 and sha256 threads get at a time
+BLOCKS_AHEAD = 8
+# The digests get threads of their own only where they get cores of their own: on a 2-core host (the
+# phone's adb server and the writer need the rest) bench/backup_bench.py measured them no faster inline.
+LOCAL_HASH_THREADS = (os.cpu_count() or 1) >= 4
+JOURNAL_SYNC_S = 1.0  # the journal reaches the disk this often (and at the end): a crash re-pulls at most this much
 MD5_BATCH_FILES = 256
 MD5_BATCH_CHARS = 30_000  # command line length: far below what adbd and mksh accept
 MD5_BATCH_BYTES = 64 << 20
@@ -117,28 +125,77 @@ def single_md5(driver: Driver, path: str, size: int) -> str | None:
 
 
 # ---------------------------------------------------------------------- local side
+class HashWorkers:
+    """md5 and sha256, each on a thread of its own, fed blocks of :data:`BLOCK_BYTES` in order.
+
+    hashlib lets go of the GIL while it hashes a block, so the two digests and the receipt of the
+    next chunk from the socket run at once: at USB 3 speed the host's md5 alone takes most of a
+    core, and hashing inline made the copy wait on it. At most :data:`BLOCKS_AHEAD` blocks wait
+    for a digest, so a slow hash holds the transfer back instead of filling the memory.
+    """
+
+    def __init__(self) -> None:
+        self._md5 = ThreadPoolExecutor(1, thread_name_prefix="md5-local")
+        self._sha256 = ThreadPoolExecutor(1, thread_name_prefix="sha256-local")
+        self._pending: deque[Future] = deque()
+
+    def feed(self, md5: "hashlib._Hash", sha256: "hashlib._Hash", block: bytes | bytearray) -> None:
+        self._pending.append(self._md5.submit(md5.update, block))
+        self._pending.append(self._sha256.submit(sha256.update, block))
+        while len(self._pending) > 2 * BLOCKS_AHEAD:
+            self._pending.popleft().result()
+
+    def drain(self) -> None:
+        """Wait until every block fed so far is in its digest."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._md5.shutdown(wait=True)
+        self._sha256.shutdown(wait=True)
+
+
 class FileSink:
     """Writes a file while hashing it; the sync stream calls :meth:`write` with each chunk.
 
-    Hashing runs inline on each 64 KiB chunk: handing blocks to md5/sha256 threads measured no
-    faster on a 2-core host (the phone and the adb server need the other core), so it stays simple.
+    Without ``workers`` each chunk is hashed inline; with them, chunks gather into blocks that are
+    written and handed to the :class:`HashWorkers`, and :meth:`close` waits for the digests.
     """
 
-    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> None:
+    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None,
+                 workers: HashWorkers | None = None) -> None:
         self.path = path
         self._f = open_private(path, "wb")
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
         self.on_bytes = on_bytes  # progress: called with each chunk's length
+        self._workers = workers
+        self._block = bytearray()
 
     def write(self, chunk: memoryview) -> None:
-        self._f.write(chunk)
-        self.md5.update(chunk)
-        self.sha256.update(chunk)
+        if self._workers is None:
+            self._f.write(chunk)
+            self.md5.update(chunk)
+            self.sha256.update(chunk)
+        else:
+            self._block += chunk  # the chunk is the stream's buffer, reused after this call: copied once here
+            if len(self._block) >= BLOCK_BYTES:
+                self._hand_off()
         if self.on_bytes is not None:
             self.on_bytes(len(chunk))
 
+    def _hand_off(self) -> None:
+        block, self._block = self._block, bytearray()
+        self._f.write(block)
+        assert self._workers is not None
+        self._workers.feed(self.md5, self.sha256, block)
+
     def close(self) -> None:
+        if self._workers is not None:
+            if self._block:
+                self._hand_off()
+            self._workers.drain()
         self._f.close()
 
     def discard(self) -> None:
@@ -191,6 +248,7 @@ class Puller:
         self._stream: SyncStream | None = None
         self._ls_v2: bool | None = None  # asked of the phone once, when the first stream opens
         self._dirs: set[Path] = set()
+        self._hashers: HashWorkers | None = None
 
     def _sync(self) -> SyncStream:
         if self._stream is None or not self._stream.usable:
@@ -207,9 +265,11 @@ class Puller:
         outcome = PullOutcome()
         batches = list(md5_batches(files, first_bytes=MD5_FIRST_BATCH_BYTES))
         pool = ThreadPoolExecutor(MD5_WORKERS, thread_name_prefix="md5")
+        self._hashers = HashWorkers() if LOCAL_HASH_THREADS else None
         try:
             order = [f.path for batch in batches for f in batch]
             position = 0
+            synced = time.monotonic()
             ahead: deque[Future] = deque(pool.submit(phone_md5s, self.driver, b) for b in batches[:MD5_WORKERS + 1])
             for i, batch in enumerate(batches):
                 md5s = ahead.popleft().result()
@@ -218,9 +278,14 @@ class Puller:
                 for f in batch:
                     position += 1
                     self._one(f, local_of(f.path), md5s.get(f.path), outcome, order[position:position + PIPELINE_DEPTH])
-                self.journal.sync()
+                if time.monotonic() - synced >= JOURNAL_SYNC_S:
+                    self.journal.sync()
+                    synced = time.monotonic()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if self._hashers is not None:
+                self._hashers.close()
+            self._hashers = None
             self.close()
         return outcome
 
@@ -271,7 +336,7 @@ class Puller:
         wanted = [remote, *upcoming]
         stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
         try:
-            sink = FileSink(part, self.on_bytes)
+            sink = FileSink(part, self.on_bytes, self._hashers)
         except OSError as err:
             raise disk_error(err, part) from None
         try:

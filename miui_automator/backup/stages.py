@@ -15,12 +15,14 @@ import posixpath
 import shutil
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
+from ..device.info import parse_device_info, parse_getprop
 from ..errors import MiuiAutomatorError, StepFailed, UsageError
 from ..private_files import private_dir
 from ..progress import Progress, ProgressFn, no_progress
@@ -56,7 +58,9 @@ def _adb(driver: Driver):
 
 
 def device_identity(driver: Driver) -> dict[str, object]:
-    info = driver.info()
+    """Who the phone is, from its properties alone: one shell call, where ``driver.info()`` also reads four
+    dumpsys outputs (accounts, battery, screen) that say nothing of who the phone is."""
+    info = parse_device_info(driver.serial, parse_getprop(driver.shell("getprop").output))
     return {"hardware_serial": info.hardware_serial or driver.serial, "adb_serial": driver.serial, "model": info.model,
             "market_name": info.market_name, "brand": info.brand, "device": info.device, "os_family": info.os_family,
             "os_version": info.os_version, "os_label": info.os_label, "android_version": info.android_version,
@@ -175,43 +179,63 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
           rules: HostRules | None = None) -> Begun:
     """Choose (or resume) the backup folder, list what the phone holds, and check the disk can take it.
 
-    ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
-    state, resumed = choose_folder(driver, root)
-    if resumed:
-        log("info", f"resuming the unfinished backup in {state.folder}")
-    with _stage(state, "inventory"):
-        with SyncStream(_adb(driver), driver.serial) as stream:
-            inventory = take_inventory(stream, folders)
-        earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
-        inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
-        state.save_inventory(inventory)
-        todo = state.pending(inventory.files)
-        todo_bytes = sum(f.size for f in todo)
-        log("info", f"on the phone: {inventory.summary()}")
-        for line in inventory.lines():
-            log("info", f"  {line}")
-        for line in provider_counts(driver):
-            log("info", f"  {line}")
-        for skipped in inventory.skipped:
-            log("warning", f"not backed up: {skipped}")
-            state.warn(f"not backed up: {skipped}")
-        free = shutil.disk_usage(state.folder).free
-        if free < todo_bytes + DISK_MARGIN_BYTES:
-            raise StepFailed(f"not enough disk space in {state.folder}: the backup needs {human_size(todo_bytes)}, "
-                             f"{human_size(free)} free", path=str(state.folder))
+    The walk of the phone's folders and the provider counts run while the phone's identity is read (each is
+    a few shell or sync round trips that only wait on the phone), so the inventory costs about the longest
+    of them. ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
+    pool = ThreadPoolExecutor(2, thread_name_prefix="inventory")
+    try:
+        listing = pool.submit(_walk, driver, folders)
+        counts = pool.submit(provider_counts, driver)
+        state, resumed = choose_folder(driver, root)
+        if resumed:
+            log("info", f"resuming the unfinished backup in {state.folder}")
+        with _stage(state, "inventory"):
+            inventory = listing.result()
+            earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
+            inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
+            state.save_inventory(inventory)
+            todo = state.pending(inventory.files)
+            todo_bytes = sum(f.size for f in todo)
+            log("info", f"on the phone: {inventory.summary()}")
+            for line in inventory.lines():
+                log("info", f"  {line}")
+            for line in counts.result():
+                log("info", f"  {line}")
+            for skipped in inventory.skipped:
+                log("warning", f"not backed up: {skipped}")
+                state.warn(f"not backed up: {skipped}")
+            free = shutil.disk_usage(state.folder).free
+            if free < todo_bytes + DISK_MARGIN_BYTES:
+                raise StepFailed(f"not enough disk space in {state.folder}: the backup needs {human_size(todo_bytes)}, "
+                                 f"{human_size(free)} free", path=str(state.folder))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return Begun(state.folder, inventory, resumed, len(todo), todo_bytes)
 
 
+def _walk(driver: Driver, folders: Sequence[str]) -> Inventory:
+    with SyncStream(_adb(driver), driver.serial) as stream:
+        return take_inventory(stream, folders)
+
+
 def provider_counts(driver: Driver) -> list[str]:
-    """Contacts, calls, messages and apps on the phone, for the inventory (a refusal is shown, not hidden)."""
-    lines = []
-    for label, uri, column in (("contacts", ex.CONTACTS_URI, "_id"), ("call log entries", ex.CALLS_URI, "_id"),
-                               ("SMS messages", ex.SMS_URI, "_id")):
+    """Contacts, calls, messages and apps on the phone, for the inventory (a refusal is shown, not hidden).
+
+    The five shell calls run at once: each only waits on the phone."""
+    queries = (("contacts", ex.CONTACTS_URI, "_id"), ("call log entries", ex.CALLS_URI, "_id"),
+               ("SMS messages", ex.SMS_URI, "_id"))
+
+    def count(label: str, uri: str, column: str) -> str:
         try:
-            lines.append(f"{label}: {len(ex.run_query(driver, uri, (column,)))}")
+            return f"{label}: {len(ex.run_query(driver, uri, (column,)))}"
         except ex.ProviderRefused as refused:
-            lines.append(f"{label}: not readable ({refused.reason})")
-    apps = ex.app_records(driver.shell("pm list packages -f").output, driver.shell("pm list packages -3").output)
+            return f"{label}: not readable ({refused.reason})"
+
+    with ThreadPoolExecutor(len(queries) + 2, thread_name_prefix="counts") as pool:
+        counted = [pool.submit(count, *query) for query in queries]
+        listing, third = pool.submit(driver.shell, "pm list packages -f"), pool.submit(driver.shell, "pm list packages -3")
+        lines = [c.result() for c in counted]
+        apps = ex.app_records(listing.result().output, third.result().output)
     lines.append(f"apps: {len(apps)} ({sum(1 for a in apps if a['third_party'])} installed by the user)")
     return lines
 
