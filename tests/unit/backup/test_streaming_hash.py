@@ -151,3 +151,34 @@ def test_a_copy_that_does_not_match_the_phones_md5_is_never_kept(tmp_path, monke
     assert [r.remote for r in outcome.pulled] == [listed[0].path, listed[2].path]
     assert len(outcome.failed) == 1 and "changed while being pulled" in outcome.failed[0]
     assert not (tmp_path / "files" / Path(bad).name).exists()
+
+
+def test_closing_a_file_waits_for_its_digests(tmp_path):
+    go = threading.Event()
+
+    class Gated:
+        def __init__(self, real) -> None:
+            self.real = real
+
+        def update(self, block) -> None:
+            go.wait(5)
+            self.real.update(block)
+
+    class GatedWorkers(pull.HashWorkers):
+        def feed(self, md5, sha256, block) -> None:
+            super().feed(Gated(md5), Gated(sha256), block)
+
+    data = os.urandom(2 * pull.BLOCK_BYTES + 5)
+    workers = GatedWorkers()
+    sink = pull.FileSink(tmp_path / "x.part", workers=workers)
+    sink.write(memoryview(data))
+    closing = threading.Thread(target=sink.close)
+    closing.start()
+    closing.join(0.3)
+    try:
+        assert closing.is_alive(), "close returned before the digests were complete"
+    finally:
+        go.set()
+        closing.join(5)
+        workers.close()
+    assert sink.md5.hexdigest() == hashlib.md5(data).hexdigest()
