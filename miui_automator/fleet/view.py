@@ -110,7 +110,7 @@ class FleetView:
         with self._lock:
             track = self._progress.get(key)
             if track is None or track.step_id != step_id:
-                track = self._progress[key] = _Tracked(step_id, RateMeter())
+                track = self._progress[key] = _Tracked(step_id, RateMeter(time.monotonic))
             track.meter.add(figure)
             text = self.rows[key].progress = progress_text(figure, track.meter)
             due = track.printed_at is None or now - track.printed_at >= PLAIN_EVERY_S
