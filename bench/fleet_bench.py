@@ -5,7 +5,8 @@ phone-flow, and its peak memory and what each extra phone adds (the aim: <= 15 M
 
 ``--timing phone`` gives the simulated phones a real phone's clock (hierarchy dumps, screenshots, taps and
 transitions take what they take on a phone); ``--timing instant`` is the CPU-bound case. Several timings may be
-given (``--timing phone,instant``): each gets its own simulator and table.
+given (``--timing phone,instant``): each gets its own simulator and table. ``--no-verify`` leaves out the
+screenshots and their checks, to show what the fleet machinery costs apart from the evidence.
 
 The simulated phones run in a SEPARATE process (``miui-automator sim start --detach`` with its own state dir),
 and each fleet run is its own controller process (``miui-automator fleet run``), so ``os.wait4`` gives that
@@ -61,10 +62,10 @@ def free_ports(count: int) -> int:
     raise SystemExit(f"no {count} consecutive free ports")
 
 
-def controller_run(serials: list[str], out: Path, env: dict[str, str]) -> dict[str, float]:
+def controller_run(serials: list[str], out: Path, env: dict[str, str], verify: bool = True) -> dict[str, float]:
     """One ``fleet run`` in its own process; its wall, CPU and peak RSS from wait4, the fleet's wall from its report."""
     args = [*CLI, "fleet", "run", "open-account-page", *[a for s in serials for a in ("-s", s)],
-            "--parallel", str(len(serials)), "--out", str(out)]
+            "--parallel", str(len(serials)), "--out", str(out), *([] if verify else ["--no-verify"])]
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -84,7 +85,7 @@ def sim_has_timing() -> bool:
     return any("--timing" in param.opts for param in start_cmd.params)
 
 
-def bench_timing(timing: str, sizes: list[int], rounds: int) -> None:
+def bench_timing(timing: str, sizes: list[int], rounds: int, verify: bool = True) -> None:
     from miui_automator.sim.host import ensure_adb_server, free_port, kill_adb_server
 
     work = Path(tempfile.mkdtemp(prefix="fleetbench-"))
@@ -102,12 +103,12 @@ def bench_timing(timing: str, sizes: list[int], rounds: int) -> None:
             raise SystemExit(f"sim start failed: {started.stderr}")
         serials = started.stdout.split()
         sim_pid = json.loads(next((work / "state").rglob("*.json")).read_text())["pid"]
-        controller_run(serials, work / "warm-up", env)  # every phone's uiautomator2 started once, unmeasured
+        controller_run(serials, work / "warm-up", env, verify)  # every phone's uiautomator2 started once, unmeasured
         results: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
         for r in range(rounds):  # interleaved, so machine noise hits every size alike
             for n in sizes:
                 sim_before = proc_cpu_s(sim_pid)
-                m = controller_run(serials[:n], work / f"r{r}-n{n}", env)
+                m = controller_run(serials[:n], work / f"r{r}-n{n}", env, verify)
                 m["sim_cpu"] = proc_cpu_s(sim_pid) - sim_before
                 results[n].append(m)
 
@@ -115,7 +116,7 @@ def bench_timing(timing: str, sizes: list[int], rounds: int) -> None:
             return statistics.median(m[key] for m in results[n])
 
         base_wall, base_rss = med(sizes[0], "fleet_wall"), med(sizes[0], "maxrss_mb")
-        print(f"fleet bench, --timing {timing}: open-account-page, sims in a separate process, {os.cpu_count()} CPUs, "
+        print(f"fleet bench, --timing {timing}{'' if verify else ', --no-verify'}: open-account-page, sims in a separate process, {os.cpu_count()} CPUs, "
               f"median of {rounds} round(s); aims: 16 phones <= {WALL_AIM}x one phone's wall (phone timing), "
               f"<= {RSS_AIM_MB:g} MB per extra phone")
         print(f"{'phones':>6} {'fleet wall':>11} {'ratio':>6} {'process wall':>13} {'ctl CPU':>8} {'CPU/phone-flow':>15} "
@@ -136,6 +137,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--sizes", default="1,16,64", help="fleet sizes, the first is the base of the ratios")
     ap.add_argument("--timing", default="phone,instant", help="comma-separated: phone, slow-phone, instant")
+    ap.add_argument("--no-verify", action="store_true",
+                    help="runs without screenshot verification: what the fleet itself costs, apart from the evidence")
     args = ap.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     timings = [t.strip() for t in args.timing.split(",") if t.strip()]
@@ -144,7 +147,7 @@ def main() -> None:
               file=sys.stderr)
         timings = ["instant"]
     for timing in timings:
-        bench_timing(timing, sizes, args.rounds)
+        bench_timing(timing, sizes, args.rounds, verify=not args.no_verify)
 
 
 if __name__ == "__main__":
