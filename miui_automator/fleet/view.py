@@ -1,6 +1,7 @@
 """What the person at the bench sees while a fleet runs: on a terminal a live table (one row per
-phone: serial, model, current step and a long task's progress, status, elapsed), elsewhere (CI logs, pipes) one plain line per
-event; and the summary table at the end.
+phone: serial, model, current step with a long task's progress under it, status, elapsed),
+elsewhere (CI logs, pipes) one plain line per event (a long task's progress every few seconds per
+phone); and the summary table at the end.
 
 Phone threads report into :class:`FleetView` from anywhere; it keeps the state under a lock and the
 live table re-renders from that state a few times a second, so a burst of events costs no redraws.
