@@ -1,10 +1,14 @@
 """Pulling files with proof: every file is checked against the md5 the phone itself computes.
 
 The phone's ``md5sum`` runs on batches of files (one shell call for up to a few hundred),
-one batch ahead of the transfer, so on a real phone hashing overlaps the USB copy. Each file
-streams over one shared sync stream into a staging file (``state.staging_path``) while md5
-and sha256 are computed on the way; only a copy whose md5 equals the phone's is renamed into place and appended to the
-journal, so an interrupted backup never counts a half-copied file as done.
+ahead of the transfer on :data:`MD5_WORKERS` shell calls at once, so the phone's hashing overlaps
+the USB copy instead of adding to it: a phone hashes at about the speed USB 3 carries data, and it
+has cores to spare. The first batch is small (the transfer waits for it) and each next one twice
+as large, so the copy starts at once and no more than one small batch is ever waited for. Each file
+streams over one shared sync stream into a staging file (``state.staging_path``) while md5 and
+sha256 are computed on the way, each on a thread of its own (:class:`HashWorkers`); only a copy
+whose md5 equals the phone's is renamed into place and appended to the journal, so an
+interrupted backup never counts a half-copied file as done.
 
 A file whose copy does not match (it was being written while pulled) is pulled once more
 against a fresh md5; if it still differs it is reported by name and the rest of the files are
@@ -22,6 +26,8 @@ import hashlib
 import os
 import re
 import shlex
+import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,9 +41,17 @@ from .state import Journal, PulledFile, staging_path
 from .sync import RecvFailed, SyncStream, is_utf8, path_bytes, printable
 
 PIPELINE_DEPTH = 16  # files asked for ahead of the one being read
+BLOCK_BYTES = 1 << 20  # what the local md5 and sha256 threads get at a time
+BLOCKS_AHEAD = 8
+# The digests get threads of their own only where they get cores of their own: on a 2-core host (the
+# phone's adb server and the writer need the rest) bench/backup_bench.py measured them no faster inline.
+LOCAL_HASH_THREADS = (os.cpu_count() or 1) >= 4
+JOURNAL_SYNC_S = 1.0  # the journal reaches the disk this often (and at the end): a crash re-pulls at most this much
 MD5_BATCH_FILES = 256
 MD5_BATCH_CHARS = 30_000  # command line length: far below what adbd and mksh accept
 MD5_BATCH_BYTES = 64 << 20
+MD5_FIRST_BATCH_BYTES = 1 << 20  # the batch the transfer waits for; later ones double up to MD5_BATCH_BYTES
+MD5_WORKERS = 2  # md5sum calls running on the phone at once: one phone core hashes slower than USB 3 carries
 MD5_BASE_TIMEOUT_S = 30.0
 MD5_BYTES_PER_S = 20e6  # a slow phone's md5sum; bounds the shell call's timeout
 _MD5_LINE = re.compile(r"^([0-9a-f]{32}) [ *](.*)$")
@@ -45,15 +59,20 @@ _MD5_LINE = re.compile(r"^([0-9a-f]{32}) [ *](.*)$")
 
 # ---------------------------------------------------------------------- md5 on the phone (pure parts)
 def md5_batches(files: Sequence[RemoteFile], max_files: int = MD5_BATCH_FILES, max_chars: int = MD5_BATCH_CHARS,
-                max_bytes: int = MD5_BATCH_BYTES) -> Iterator[list[RemoteFile]]:
-    """Consecutive groups small enough for one ``md5sum`` command line and a bounded wait."""
+                max_bytes: int = MD5_BATCH_BYTES, first_bytes: int | None = None) -> Iterator[list[RemoteFile]]:
+    """Consecutive groups small enough for one ``md5sum`` command line and a bounded wait.
+
+    With ``first_bytes`` the first group holds at most that many bytes (or one file) and each next
+    one may hold twice as many as the last, up to ``max_bytes``."""
     batch: list[RemoteFile] = []
     chars = size = 0
+    cap = min(first_bytes, max_bytes) if first_bytes else max_bytes
     for f in files:
         quoted = len(shlex.quote(f.path)) + 1
-        if batch and (len(batch) >= max_files or chars + quoted > max_chars or size + f.size > max_bytes):
+        if batch and (len(batch) >= max_files or chars + quoted > max_chars or size + f.size > cap):
             yield batch
             batch, chars, size = [], 0, 0
+            cap = min(cap * 2, max_bytes)
         batch.append(f)
         chars += quoted
         size += f.size
@@ -106,25 +125,77 @@ def single_md5(driver: Driver, path: str, size: int) -> str | None:
 
 
 # ---------------------------------------------------------------------- local side
+class HashWorkers:
+    """md5 and sha256, each on a thread of its own, fed blocks of :data:`BLOCK_BYTES` in order.
+
+    hashlib lets go of the GIL while it hashes a block, so the two digests and the receipt of the
+    next chunk from the socket run at once: at USB 3 speed the host's md5 alone takes most of a
+    core, and hashing inline made the copy wait on it. At most :data:`BLOCKS_AHEAD` blocks wait
+    for a digest, so a slow hash holds the transfer back instead of filling the memory.
+    """
+
+    def __init__(self) -> None:
+        self._md5 = ThreadPoolExecutor(1, thread_name_prefix="md5-local")
+        self._sha256 = ThreadPoolExecutor(1, thread_name_prefix="sha256-local")
+        self._pending: deque[Future] = deque()
+
+    def feed(self, md5: "hashlib._Hash", sha256: "hashlib._Hash", block: bytes | bytearray) -> None:
+        self._pending.append(self._md5.submit(md5.update, block))
+        self._pending.append(self._sha256.submit(sha256.update, block))
+        while len(self._pending) > 2 * BLOCKS_AHEAD:
+            self._pending.popleft().result()
+
+    def drain(self) -> None:
+        """Wait until every block fed so far is in its digest."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._md5.shutdown(wait=True)
+        self._sha256.shutdown(wait=True)
+
+
 class FileSink:
     """Writes a file while hashing it; the sync stream calls :meth:`write` with each chunk.
 
-    Hashing runs inline on each 64 KiB chunk: handing blocks to md5/sha256 threads measured no
-    faster on a 2-core host (the phone and the adb server need the other core), so it stays simple.
+    Without ``workers`` each chunk is hashed inline; with them, chunks gather into blocks that are
+    written and handed to the :class:`HashWorkers`, and :meth:`close` waits for the digests.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None,
+                 workers: HashWorkers | None = None) -> None:
         self.path = path
         self._f = open_private(path, "wb")
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
+        self.on_bytes = on_bytes  # progress: called with each chunk's length
+        self._workers = workers
+        self._block = bytearray()
 
     def write(self, chunk: memoryview) -> None:
-        self._f.write(chunk)
-        self.md5.update(chunk)
-        self.sha256.update(chunk)
+        if self._workers is None:
+            self._f.write(chunk)
+            self.md5.update(chunk)
+            self.sha256.update(chunk)
+        else:
+            self._block += chunk  # the chunk is the stream's buffer, reused after this call: copied once here
+            if len(self._block) >= BLOCK_BYTES:
+                self._hand_off()
+        if self.on_bytes is not None:
+            self.on_bytes(len(chunk))
+
+    def _hand_off(self) -> None:
+        block, self._block = self._block, bytearray()
+        self._f.write(block)
+        assert self._workers is not None
+        self._workers.feed(self.md5, self.sha256, block)
 
     def close(self) -> None:
+        if self._workers is not None:
+            if self._block:
+                self._hand_off()
+            self._workers.drain()
         self._f.close()
 
     def discard(self) -> None:
@@ -162,7 +233,8 @@ class Puller:
     """Pulls a list of files into a backup folder, verifying and journaling each one."""
 
     def __init__(self, driver: Driver, folder: Path, journal: Journal, *, kind: str = "file",
-                 on_file: Callable[[PulledFile], None] | None = None) -> None:
+                 on_file: Callable[[PulledFile], None] | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
         adb = getattr(driver, "adb", None)
         if adb is None:
             raise StepFailed(f"{driver.serial}: backing up needs a phone reached through adb")
@@ -172,9 +244,11 @@ class Puller:
         self.journal = journal
         self.kind = kind
         self.on_file = on_file
+        self.on_bytes = on_bytes
         self._stream: SyncStream | None = None
         self._ls_v2: bool | None = None  # asked of the phone once, when the first stream opens
         self._dirs: set[Path] = set()
+        self._hashers: HashWorkers | None = None
 
     def _sync(self) -> SyncStream:
         if self._stream is None or not self._stream.usable:
@@ -189,22 +263,29 @@ class Puller:
 
     def pull(self, files: Sequence[RemoteFile], local_of: Callable[[str], str]) -> PullOutcome:
         outcome = PullOutcome()
-        batches = list(md5_batches(files))
-        pool = ThreadPoolExecutor(1, thread_name_prefix="md5")
+        batches = list(md5_batches(files, first_bytes=MD5_FIRST_BATCH_BYTES))
+        pool = ThreadPoolExecutor(MD5_WORKERS, thread_name_prefix="md5")
+        self._hashers = HashWorkers() if LOCAL_HASH_THREADS else None
         try:
             order = [f.path for batch in batches for f in batch]
             position = 0
-            ahead: Future | None = pool.submit(phone_md5s, self.driver, batches[0]) if batches else None
+            synced = time.monotonic()
+            ahead: deque[Future] = deque(pool.submit(phone_md5s, self.driver, b) for b in batches[:MD5_WORKERS + 1])
             for i, batch in enumerate(batches):
-                assert ahead is not None
-                md5s = ahead.result()
-                ahead = pool.submit(phone_md5s, self.driver, batches[i + 1]) if i + 1 < len(batches) else None
+                md5s = ahead.popleft().result()
+                if i + MD5_WORKERS + 1 < len(batches):
+                    ahead.append(pool.submit(phone_md5s, self.driver, batches[i + MD5_WORKERS + 1]))
                 for f in batch:
                     position += 1
                     self._one(f, local_of(f.path), md5s.get(f.path), outcome, order[position:position + PIPELINE_DEPTH])
-                self.journal.sync()
+                if time.monotonic() - synced >= JOURNAL_SYNC_S:
+                    self.journal.sync()
+                    synced = time.monotonic()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if self._hashers is not None:
+                self._hashers.close()
+            self._hashers = None
             self.close()
         return outcome
 
@@ -255,7 +336,7 @@ class Puller:
         wanted = [remote, *upcoming]
         stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
         try:
-            sink = FileSink(part)
+            sink = FileSink(part, self.on_bytes, self._hashers)
         except OSError as err:
             raise disk_error(err, part) from None
         try:

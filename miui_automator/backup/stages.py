@@ -15,14 +15,17 @@ import posixpath
 import shutil
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
+from ..device.info import parse_device_info, parse_getprop
 from ..errors import MiuiAutomatorError, StepFailed, UsageError
 from ..private_files import private_dir
+from ..progress import Progress, ProgressFn, no_progress
 from . import exports as ex
 from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
 from .local_names import HostRules
@@ -37,7 +40,8 @@ Log = Callable[[str, str], None]
 EXPORTS_DIR = "exports"
 EXPORT_LABELS = {"contacts": "contacts", "call_log": "calls", "sms": "SMS", "apps": "apps"}
 DISK_MARGIN_BYTES = 64 << 20
-PROGRESS_EVERY_S = 5.0
+PROGRESS_EVERY_S = 5.0  # a log line in the run's record: sparse, so events.jsonl is not flooded
+PROGRESS_REPORT_S = 0.25  # a figure for the display: it redraws at its own pace
 MIUI_CLOCK_SLACK_S = 60  # the phone's clock and the host's may disagree by this much
 SHOWN_FAILURES = 3
 
@@ -54,7 +58,9 @@ def _adb(driver: Driver):
 
 
 def device_identity(driver: Driver) -> dict[str, object]:
-    info = driver.info()
+    """Who the phone is, from its properties alone: one shell call, where ``driver.info()`` also reads four
+    dumpsys outputs (accounts, battery, screen) that say nothing of who the phone is."""
+    info = parse_device_info(driver.serial, parse_getprop(driver.shell("getprop").output))
     return {"hardware_serial": info.hardware_serial or driver.serial, "adb_serial": driver.serial, "model": info.model,
             "market_name": info.market_name, "brand": info.brand, "device": info.device, "os_family": info.os_family,
             "os_version": info.os_version, "os_label": info.os_label, "android_version": info.android_version,
@@ -125,7 +131,7 @@ class Begun:
 
     @property
     def note(self) -> str:
-        text = f"{self.inventory.summary()} to back up"
+        text = f"{self.inventory.summary()} to back up into {self.folder}"
         if self.resumed:
             done = len(self.inventory.files) - self.todo_files
             text += f" (resuming: {done} already pulled, {self.todo_files} files, {human_size(self.todo_bytes)} left)"
@@ -173,58 +179,100 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
           rules: HostRules | None = None) -> Begun:
     """Choose (or resume) the backup folder, list what the phone holds, and check the disk can take it.
 
-    ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
-    state, resumed = choose_folder(driver, root)
-    if resumed:
-        log("info", f"resuming the unfinished backup in {state.folder}")
-    with _stage(state, "inventory"):
-        with SyncStream(_adb(driver), driver.serial) as stream:
-            inventory = take_inventory(stream, folders)
-        earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
-        inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
-        state.save_inventory(inventory)
-        todo = state.pending(inventory.files)
-        todo_bytes = sum(f.size for f in todo)
-        log("info", f"on the phone: {inventory.summary()}")
-        for line in inventory.lines():
-            log("info", f"  {line}")
-        for line in provider_counts(driver):
-            log("info", f"  {line}")
-        for skipped in inventory.skipped:
-            log("warning", f"not backed up: {skipped}")
-            state.warn(f"not backed up: {skipped}")
-        free = shutil.disk_usage(state.folder).free
-        if free < todo_bytes + DISK_MARGIN_BYTES:
-            raise StepFailed(f"not enough disk space in {state.folder}: the backup needs {human_size(todo_bytes)}, "
-                             f"{human_size(free)} free", path=str(state.folder))
+    The walk of the phone's folders and the provider counts run while the phone's identity is read (each is
+    a few shell or sync round trips that only wait on the phone), so the inventory costs about the longest
+    of them. ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
+    pool = ThreadPoolExecutor(2, thread_name_prefix="inventory")
+    try:
+        listing = pool.submit(_walk, driver, folders)
+        counts = pool.submit(provider_counts, driver)
+        state, resumed = choose_folder(driver, root)
+        if resumed:
+            log("info", f"resuming the unfinished backup in {state.folder}")
+        with _stage(state, "inventory"):
+            inventory = listing.result()
+            earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
+            inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
+            state.save_inventory(inventory)
+            todo = state.pending(inventory.files)
+            todo_bytes = sum(f.size for f in todo)
+            log("info", f"on the phone: {inventory.summary()}")
+            for line in inventory.lines():
+                log("info", f"  {line}")
+            for line in counts.result():
+                log("info", f"  {line}")
+            for skipped in inventory.skipped:
+                log("warning", f"not backed up: {skipped}")
+                state.warn(f"not backed up: {skipped}")
+            free = shutil.disk_usage(state.folder).free
+            if free < todo_bytes + DISK_MARGIN_BYTES:
+                raise StepFailed(f"not enough disk space in {state.folder}: the backup needs {human_size(todo_bytes)}, "
+                                 f"{human_size(free)} free", path=str(state.folder))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return Begun(state.folder, inventory, resumed, len(todo), todo_bytes)
 
 
+def _walk(driver: Driver, folders: Sequence[str]) -> Inventory:
+    with SyncStream(_adb(driver), driver.serial) as stream:
+        return take_inventory(stream, folders)
+
+
 def provider_counts(driver: Driver) -> list[str]:
-    """Contacts, calls, messages and apps on the phone, for the inventory (a refusal is shown, not hidden)."""
-    lines = []
-    for label, uri, column in (("contacts", ex.CONTACTS_URI, "_id"), ("call log entries", ex.CALLS_URI, "_id"),
-                               ("SMS messages", ex.SMS_URI, "_id")):
+    """Contacts, calls, messages and apps on the phone, for the inventory (a refusal is shown, not hidden).
+
+    The five shell calls run at once: each only waits on the phone."""
+    queries = (("contacts", ex.CONTACTS_URI, "_id"), ("call log entries", ex.CALLS_URI, "_id"),
+               ("SMS messages", ex.SMS_URI, "_id"))
+
+    def count(label: str, uri: str, column: str) -> str:
         try:
-            lines.append(f"{label}: {len(ex.run_query(driver, uri, (column,)))}")
+            return f"{label}: {len(ex.run_query(driver, uri, (column,)))}"
         except ex.ProviderRefused as refused:
-            lines.append(f"{label}: not readable ({refused.reason})")
-    apps = ex.app_records(driver.shell("pm list packages -f").output, driver.shell("pm list packages -3").output)
+            return f"{label}: not readable ({refused.reason})"
+
+    with ThreadPoolExecutor(len(queries) + 2, thread_name_prefix="counts") as pool:
+        counted = [pool.submit(count, *query) for query in queries]
+        listing, third = pool.submit(driver.shell, "pm list packages -f"), pool.submit(driver.shell, "pm list packages -3")
+        lines = [c.result() for c in counted]
+        apps = ex.app_records(listing.result().output, third.result().output)
     lines.append(f"apps: {len(apps)} ({sum(1 for a in apps if a['third_party'])} installed by the user)")
     return lines
 
 
 # ---------------------------------------------------------------------- files
 class _Progress:
-    def __init__(self, log: Log, total_files: int, total_bytes: int) -> None:
+    """Counts files and bytes as they arrive: a log line every :data:`PROGRESS_EVERY_S` (the run's record),
+    and a :class:`Progress` for the display at most every :data:`PROGRESS_REPORT_S`."""
+
+    def __init__(self, log: Log, total_files: int, total_bytes: int, what: str = "pulling files",
+                 report: ProgressFn = no_progress, clock: Callable[[], float] = time.monotonic) -> None:
         self.log, self.total_files, self.total_bytes = log, total_files, total_bytes
+        self.what, self.report, self.clock = what, report, clock
         self.files = self.bytes = 0
-        self.last = time.monotonic()
+        self.streamed = 0  # bytes of the file being pulled, before it is verified
+        self.last = self.last_report = clock()
+        report(self.figure())
+
+    def figure(self) -> Progress:
+        return Progress(self.what, self.files, self.total_files, min(self.bytes + self.streamed, self.total_bytes),
+                        self.total_bytes)
+
+    def chunk(self, size: int) -> None:
+        self.streamed += size
+        now = self.clock()
+        if now - self.last_report >= PROGRESS_REPORT_S:
+            self.last_report = now
+            self.report(self.figure())
 
     def __call__(self, record: PulledFile) -> None:
         self.files += 1
         self.bytes += record.size
-        now = time.monotonic()
+        self.streamed = 0
+        now = self.clock()
+        if now - self.last_report >= PROGRESS_REPORT_S or self.files == self.total_files:
+            self.last_report = now
+            self.report(self.figure())
         if now - self.last >= PROGRESS_EVERY_S:
             self.last = now
             self.log("info", f"pulled {self.files}/{self.total_files} files, "
@@ -232,8 +280,9 @@ class _Progress:
 
 
 def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local_of: Callable[[str], str], kind: str,
-          log: Log, on_file: Callable[[PulledFile], None] | None = None) -> PullOutcome:
-    progress = _Progress(log, len(files), sum(f.size for f in files))
+          log: Log, on_file: Callable[[PulledFile], None] | None = None, report: ProgressFn = no_progress,
+          what: str = "pulling files") -> PullOutcome:
+    progress = _Progress(log, len(files), sum(f.size for f in files), what, report)
 
     def done(record: PulledFile) -> None:
         progress(record)
@@ -242,7 +291,7 @@ def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local
             on_file(record)
 
     with state.journal() as journal:
-        return Puller(driver, state.folder, journal, kind=kind, on_file=done).pull(files, local_of)
+        return Puller(driver, state.folder, journal, kind=kind, on_file=done, on_bytes=progress.chunk).pull(files, local_of)
 
 
 def _changed_error(failed: list[str]) -> StepFailed:
@@ -254,7 +303,7 @@ def _changed_error(failed: list[str]) -> StepFailed:
 
 
 def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
-               on_file: Callable[[PulledFile], None] | None = None) -> str:
+               on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull every inventoried file not yet pulled, each verified against the phone's md5."""
     state = BackupState.load(folder)
     with _stage(state, "files"):
@@ -265,7 +314,7 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
         def local_of(path: str) -> str:
             return locals_.get(path) or local_name(path)
 
-        outcome = _pull(driver, state, todo, local_of, "file", log, on_file)
+        outcome = _pull(driver, state, todo, local_of, "file", log, on_file, progress)
         skipped = state.data.setdefault("skipped", {})
         skipped.update(outcome.skipped)
         for line in outcome.skipped_lines:
@@ -275,28 +324,34 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
         if outcome.failed:
             raise _changed_error(outcome.failed)
     earlier = len(inventory.files) - len(todo)
-    return (f"{len(outcome.pulled)} files, {human_size(outcome.bytes)} pulled, each matching the phone's md5"
-            + (f" ({earlier} pulled in an earlier run)" if earlier else ""))
+    return (f"{len(outcome.pulled)} files, {human_size(outcome.bytes)} pulled into {folder}, each matching the "
+            f"phone's md5" + (f" ({earlier} pulled in an earlier run)" if earlier else ""))
 
 
 # ---------------------------------------------------------------------- exports
-def export_all(driver: Driver, folder: Path, log: Log = _quiet) -> str:
+def export_all(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress) -> str:
     """Contacts as vCard 3.0, call log and SMS as JSON, the app list as JSON; refusals become warnings."""
     state = BackupState.load(folder)
     with _stage(state, "exports"):
         out = private_dir(folder / EXPORTS_DIR)
         results: dict[str, dict[str, object]] = {}
+        progress(Progress("exporting", 0, len(EXPORT_LABELS)))
+
+        def done_one() -> None:
+            progress(Progress("exporting", len(results), len(EXPORT_LABELS)))
 
         def save(name: str, filename: str, data: bytes, count: int, source: str, fmt: str) -> None:
             _write_atomic(out / filename, data)
             results[name] = {"local": f"{EXPORTS_DIR}/{filename}", "format": fmt, "count": count, "size": len(data),
                              "sha256": _sha256(data), "source": source}
+            done_one()
 
         def refused(name: str, err: ex.ProviderRefused) -> None:
             message = f"{name} not exported: the phone refused to read {err.uri} ({err.reason})"
             log("warning", message)
             state.warn(message)
             results[name] = {"local": None, "refused": err.reason, "source": err.uri}
+            done_one()
 
         try:
             contacts, source = ex.read_contacts(driver)
@@ -333,7 +388,7 @@ def _sha256(data: bytes) -> str:
 
 # ---------------------------------------------------------------------- MIUI's local backup
 def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: bool = True,
-                     on_file: Callable[[PulledFile], None] | None = None) -> str:
+                     on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull the newest ``MIUI/backup/AllBackup/<time>`` folder and check its ``descript.xml`` against the files."""
     state = BackupState.load(folder)
     with _stage(state, "miui_backup"):
@@ -358,7 +413,8 @@ def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: 
         def local_of(path: str) -> str:
             return locals_[path]
 
-        outcome = _pull(driver, state, state.pending(files), local_of, "miui-backup", log, on_file)
+        outcome = _pull(driver, state, state.pending(files), local_of, "miui-backup", log, on_file, progress,
+                        "pulling MIUI's backup")
         if outcome.failed or outcome.skipped:
             raise _changed_error(outcome.failed + outcome.skipped_lines)
         try:

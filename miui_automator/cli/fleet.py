@@ -23,6 +23,7 @@ from ..fleet.ledger import PASSED, RUNNING, Ledger
 from ..fleet.orchestrator import DEFAULT_PARALLEL, DEFAULT_PHONE_TIMEOUT_S, Fleet, FleetOptions, new_fleet_run, plan_resume
 from ..fleet.plan import (PROBE_PARALLEL, PhonePlan, SecretPrompt, bind, check, dedupe, list_attached, no_phones_error,
                           plan_phones, probe_all, select, worth_probing)
+from ..fleet.pool import tune_allocator
 from ..fleet.report import render_fleet, summarize
 from ..fleet.view import FleetView, format_table, print_summary, summary_text
 from ..fleet.watch import Station
@@ -68,6 +69,7 @@ def _common(command):
 @click.group("fleet")
 def fleet() -> None:
     """Run a flow on many phones at once (local and remote adb servers), with a ledger to resume."""
+    tune_allocator()  # before any phone thread starts
 
 
 def _ledger(ledger_path: Path | None, out_dir: Path) -> Ledger:

@@ -19,6 +19,7 @@ from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
 from ..run.confirm import ASSUME_YES, Confirmer, require_confirmer
 from ..run.preflight import PreflightFailed
+from ..run.progress import ProgressDisplay
 from .screens import catalogue_option
 
 SERVER_HELP = "adb server to use: host:port (a USB host sharing its phones), default the local one."
@@ -234,7 +235,7 @@ def run_cmd(flow_ref: str, serial: str | None, server: str | None, param_values:
     run_dir = run.new_run_dir(out_dir, flow, driver.serial)
     progress = _Progress()
     outcome = run.execute(plan, driver, run_dir=run_dir, on_step=progress.update, verify=not no_verify,
-                          catalogue_args=catalogues)
+                          catalogue_args=catalogues, listeners=[ProgressDisplay(sys.stderr)])
     progress.close()
     result = outcome.result
     click.echo(f"{result.outcome}: flow {flow.name} on {driver.serial} in {result.duration_s:.1f} s"

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import DeviceError, MiuiAutomatorError, UsageError
+from ..flow.listeners import BaseListener
 from ..flow.model import Flow
 from ..run import bind_params, execute, new_run_dir
 from .inventory import PasswordSource, server_address
@@ -162,7 +163,8 @@ class Fleet:
 
                 plan.device = AndroidDevice(plan.serial, server_address(plan.server))
             outcome = execute(plan.run_plan, GuardedDriver(plan.device, ticket), run_dir=run_dir, on_step=on_step,
-                              verify=self.options.verify, start_at=plan.start_at)
+                              verify=self.options.verify, start_at=plan.start_at,
+                              listeners=[_ViewProgress(self.view, plan.key, ticket)])
         except MiuiAutomatorError as err:
             return ERROR, err.exit_code, str(err)
         except Exception as err:  # noqa: BLE001 - whatever went wrong is this phone's alone
@@ -199,6 +201,17 @@ class Fleet:
             (PASSED if phones and all(p.status == PASSED for p in phones) else FAILED)
         self.ledger.end_run(self.run_id, status)
         return self.render()
+
+
+class _ViewProgress(BaseListener):
+    """A phone's long-task progress into the fleet view (not after the phone was given up on)."""
+
+    def __init__(self, view: FleetView, key: str, ticket: Ticket) -> None:
+        self.view, self.key, self.ticket = view, key, ticket
+
+    def progress(self, step_id, figure) -> None:
+        if not self.ticket.cancelled.is_set():
+            self.view.progress(self.key, step_id, figure)
 
 
 def _safe_name(plan: PhonePlan) -> str:

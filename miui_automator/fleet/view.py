@@ -1,6 +1,7 @@
 """What the person at the bench sees while a fleet runs: on a terminal a live table (one row per
-phone: serial, model, current step, status, elapsed), elsewhere (CI logs, pipes) one plain line per
-event; and the summary table at the end.
+phone: serial, model, current step with a long task's progress under it, status, elapsed),
+elsewhere (CI logs, pipes) one plain line per event (a long task's progress every few seconds per
+phone); and the summary table at the end.
 
 Phone threads report into :class:`FleetView` from anywhere; it keeps the state under a lock and the
 live table re-renders from that state a few times a second, so a burst of events costs no redraws.
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import IO, Sequence
 
 from ..privacy import mask_text
+from ..progress import Progress
+from ..run.progress import PLAIN_EVERY_S, RateMeter, progress_text
 from .ledger import ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, TIMEOUT
 from .report import FleetSummary, duration_text
 
@@ -33,11 +36,21 @@ class Row:
     started: float | None = None
     ended: float | None = None
     error: str = ""
+    progress: str = ""  # a long task's figure: files, bytes, rate, time left
 
     def elapsed(self, now: float) -> float | None:
         if self.started is None:
             return None
         return (self.ended or now) - self.started
+
+
+@dataclass
+class _Tracked:
+    """One phone's long task: its rate so far and when a log line last showed it."""
+
+    step_id: str
+    meter: RateMeter
+    printed_at: float | None = None
 
 
 class FleetView:
@@ -51,6 +64,7 @@ class FleetView:
         self._lock = threading.Lock()
         self._live = None
         self._console = None
+        self._progress: dict[str, _Tracked] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -85,9 +99,27 @@ class FleetView:
 
     def step(self, key: str, step_id: str, status: str, text: str) -> None:
         with self._lock:
-            self.rows[key].step = f"{step_id} {text}" if status == "running" else f"{step_id} {status}"
+            row = self.rows[key]
+            row.step = f"{step_id} {text}" if status == "running" else f"{step_id} {status}"
+            row.progress = ""
         if status != "running":
             self._line(key, f"step {step_id} {status}: {text}")
+
+    def progress(self, key: str, step_id: str, figure: Progress) -> None:
+        """A phone's long task moved on: the live table shows it at its next redraw; a log gets a line every
+        :data:`PLAIN_EVERY_S` per phone."""
+        now = time.monotonic()
+        with self._lock:
+            track = self._progress.get(key)
+            if track is None or track.step_id != step_id:
+                track = self._progress[key] = _Tracked(step_id, RateMeter(time.monotonic))
+            track.meter.add(figure)
+            text = self.rows[key].progress = progress_text(figure, track.meter)
+            due = track.printed_at is None or now - track.printed_at >= PLAIN_EVERY_S
+            if due:
+                track.printed_at = now
+        if due:
+            self._line(key, f"step {step_id}: {text}")
 
     def phone_ended(self, key: str, status: str, error: str = "") -> None:
         error = mask_text(error)  # a run's error quotes the screen it failed on (the account page shows the id)
@@ -129,7 +161,8 @@ class FleetView:
             elapsed = r.elapsed(now)
             style = STATUS_STYLE.get(r.status, "")
             name = escape(r.name) if r.name == r.serial else f"{escape(r.name)}\n[dim]{escape(r.serial)}[/]"
-            table.add_row(name, escape(r.model), escape((r.error or r.step)[:70]),
+            step = r.error or r.step + (f"\n{r.progress}" if r.progress and r.status == RUNNING else "")
+            table.add_row(name, escape(r.model), escape(step[:160]),
                           f"[{style}]{r.status}[/]" if style else r.status, duration_text(elapsed) if elapsed is not None else "")
         return table
 

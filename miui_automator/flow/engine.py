@@ -475,7 +475,8 @@ class Engine:
         if fn is None:
             raise StepFailed(f"task {step.task!r} is not available in this run")
         ctx = TaskContext(self.driver, {k: resolve(v, variables) for k, v in step.args}, variables, self.clock, step_id,
-                          lambda level, message: self._emit("log", level, message))
+                          lambda level, message: self._emit("log", level, message),
+                          lambda figure: self._emit("progress", step_id, figure))
         try:
             note = fn(ctx) or ""
         except MiuiAutomatorError:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ..device.hierarchy import Hierarchy
 from ..errors import MiuiAutomatorError
+from ..progress import Progress
 from ..screens.catalogue import Identification
 from .model import Flow, Step
 
@@ -77,6 +78,9 @@ class Listener(Protocol):
 
     def log(self, level: str, message: str) -> None: ...
 
+    def progress(self, step_id: str, figure: Progress) -> None:
+        """How far a long task has got (files, bytes); often, so a listener keeps it cheap."""
+
     def run_end(self, outcome: str, exit_code: int, duration_s: float, error: str) -> None: ...
 
 
@@ -91,4 +95,5 @@ class BaseListener:
     def evidence(self, step_id, name, obs): ...
     def popup_dismissed(self, step_id, popup, obs): ...
     def log(self, level, message): ...
+    def progress(self, step_id, figure): ...
     def run_end(self, outcome, exit_code, duration_s, error): ...

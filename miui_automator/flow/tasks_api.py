@@ -17,17 +17,20 @@ from typing import Any
 
 from ..device.driver import Driver
 from ..errors import UsageError
+from ..progress import Progress, ProgressFn, no_progress
 from .model import MAX_TIMEOUT
 from .waits import Clock
 
-__all__ = ["ARG_KINDS", "TaskArg", "TaskContext", "TaskSpec", "declared_args"]
+__all__ = ["ARG_KINDS", "Progress", "TaskArg", "TaskContext", "TaskSpec", "declared_args"]
 
 
 
 @dataclass
 class TaskContext:
     """What a task gets: the phone, its arguments (converted to their declared types), the run's variables
-    (a task may set one, e.g. ``backup_path``), the engine's clock, its step id and the run log."""
+    (a task may set one, e.g. ``backup_path``), the engine's clock, its step id, the run log, and
+    ``progress`` — a long task hands it a :class:`~miui_automator.progress.Progress` now and then (the engine
+    passes it to its listeners; the task need not limit how often, the displays do)."""
 
     driver: Driver
     args: Mapping[str, Any]
@@ -35,6 +38,7 @@ class TaskContext:
     clock: Clock
     step_id: str
     log: Callable[[str, str], None] = field(default=lambda level, message: None)
+    progress: ProgressFn = no_progress
 
     def arg(self, name: str, default: str = "") -> str:
         """A text argument, ``default`` when it is absent or empty."""

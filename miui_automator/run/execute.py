@@ -9,9 +9,10 @@ from typing import Callable, Sequence
 
 from ..device.driver import Driver
 from ..flow.engine import Engine, RunResult
+from ..flow.listeners import Listener
 from ..flow.model import Flow
-from ..report.events import EventWriter
 from ..private_files import fresh_private_dir
+from ..report.events import EventWriter
 from ..screens.catalogue import Catalogue
 from ..screens.hints import annotate_run, failure_hints
 from ..screens.overlay import load_catalogue
@@ -78,21 +79,23 @@ class _StringsNote:
 
 def execute(plan: RunPlan, driver: Driver, *, run_dir: Path, on_step: Callable[[str, str, str], None] | None = None,
             verify: bool = True, start_at: int = 1, catalogue_args: Sequence[str | Path] = (),
-            string_cache: StringCache | None = None) -> RunOutcome:
+            string_cache: StringCache | None = None, listeners: Sequence[Listener] = ()) -> RunOutcome:
     """Run ``plan`` on ``driver`` writing records into ``run_dir``; always renders the reports.
 
     The flow's and the catalogue's string resources are resolved on the phone first (:func:`resolve_texts`).
-    ``on_step(step_id, status, text)`` is the front end's progress display. ``start_at`` skips the top-level
-    steps before it (a resumed fleet run: they completed before). ``catalogue_args`` are the user's catalogue
-    files laid over the built-in one (``--catalogue``). A run that stops on a screen it did not expect gets
-    hints (the ``screens identify`` command, the closest known screen) in its record and its outcome."""
+    ``on_step(step_id, status, text)`` is the front end's progress display; ``listeners`` are more of them
+    (a long task's progress bar, :mod:`miui_automator.run.progress`), told of each event before the run
+    folder's listener. ``start_at`` skips the top-level steps before it (a resumed fleet run: they completed
+    before). ``catalogue_args`` are the user's catalogue files laid over the built-in one (``--catalogue``).
+    A run that stops on a screen it did not expect gets hints (the ``screens identify`` command, the closest
+    known screen) in its record and its outcome."""
     plan, catalogue, resolution = resolve_texts(plan, driver, load_catalogue(catalogue_args), string_cache)
     writer = EventWriter(run_dir, redact=[v for v in plan.secrets.values() if v])
     device = plan.device.as_dict()
     if resolution.locale:
         device["locale"] = resolution.locale
     listener = ArtifactListener(run_dir, writer, device, on_step)
-    engine = Engine(driver, catalogue, listeners=[listener, _StringsNote(listener, resolution)],
+    engine = Engine(driver, catalogue, listeners=[*listeners, listener, _StringsNote(listener, resolution)],
                     variant=plan.device.variant, verify=verify, tasks=registry())
     hints: list[str] = []
     try:

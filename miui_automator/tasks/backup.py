@@ -45,17 +45,18 @@ def backup_begin(ctx: TaskContext) -> str:
 
 @task("backup-files")
 def backup_files(ctx: TaskContext) -> str:
-    return backup.pull_files(ctx.driver, _folder(ctx), ctx.log)
+    return backup.pull_files(ctx.driver, _folder(ctx), ctx.log, progress=ctx.progress)
 
 
 @task("backup-exports")
 def backup_exports(ctx: TaskContext) -> str:
-    return backup.export_all(ctx.driver, _folder(ctx), ctx.log)
+    return backup.export_all(ctx.driver, _folder(ctx), ctx.log, progress=ctx.progress)
 
 
 @task("backup-miui-pull", TaskArg("required", "flag", "true", "fail when MIUI's backup folder is missing"))
 def backup_miui_pull(ctx: TaskContext) -> str:
-    return backup.pull_miui_backup(ctx.driver, _folder(ctx), ctx.log, required=ctx.args["required"])
+    return backup.pull_miui_backup(ctx.driver, _folder(ctx), ctx.log, required=ctx.args["required"],
+                                   progress=ctx.progress)
 
 
 @task("backup-finish")

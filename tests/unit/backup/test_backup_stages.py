@@ -6,6 +6,7 @@ import pytest
 
 from miui_automator.backup import stages
 from miui_automator.backup.state import BackupState
+from miui_automator.device.driver import ShellOutput
 from miui_automator.errors import StepFailed
 
 
@@ -29,15 +30,12 @@ def test_an_unforeseen_error_in_a_stage_is_one_line_naming_it_and_the_state_stay
 
 
 def test_a_damaged_folder_met_while_choosing_where_to_resume_is_one_line(tmp_path, monkeypatch):
-    class Info:
-        hardware_serial, model, market_name, brand, device = "x", "m", "m", "b", "d"
-        os_family = os_version = os_label = android_version = variant = ""
-
     class Driver:
         serial = "x"
 
-        def info(self):
-            return Info()
+        def shell(self, command, timeout_s=None):
+            assert command == "getprop"
+            return ShellOutput(command, "[ro.serialno]: [x]\n[ro.product.model]: [m]\n", 0)
 
     def broken(*args, **kwargs):
         raise TypeError("unexpected layout")

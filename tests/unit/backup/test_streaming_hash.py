@@ -1,0 +1,184 @@
+"""Backup at the speed of the cable: the local md5 and sha256 are made while the file streams (on threads of
+their own where the host has cores for them), the phone's md5sum runs ahead of the transfer on two calls at
+once, and the first md5 batch — the one the transfer waits for — is small."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from miui_automator.backup import pull
+from miui_automator.backup.inventory import RemoteFile
+from miui_automator.backup.state import Journal
+from miui_automator.device.driver import ShellOutput
+
+MB = 1 << 20
+
+
+def files(*sizes: int) -> list[RemoteFile]:
+    return [RemoteFile(f"/sdcard/DCIM/f{i}.jpg", size, 0) for i, size in enumerate(sizes)]
+
+
+def test_the_first_md5_batch_is_small_and_each_next_twice_as_large():
+    batches = list(pull.md5_batches(files(*[MB // 2] * 40), max_bytes=8 * MB, first_bytes=MB))
+    assert [sum(f.size for f in b) // (MB // 2) for b in batches] == [2, 4, 8, 16, 10]
+    assert sum(len(b) for b in batches) == 40
+    big_first = list(pull.md5_batches(files(50 * MB, 1, 1), first_bytes=MB))
+    assert [len(b) for b in big_first] == [1, 2]  # a big first file is a batch alone, as before
+    assert [len(b) for b in pull.md5_batches(files(*[MB // 2] * 40), max_bytes=8 * MB)] == [16, 16, 8]
+
+
+@pytest.mark.parametrize("size", [0, 1, pull.BLOCK_BYTES - 1, pull.BLOCK_BYTES, 3 * pull.BLOCK_BYTES + 12345])
+def test_hash_threads_give_the_same_file_and_digests_as_inline(tmp_path, size):
+    data = os.urandom(size)
+    workers = pull.HashWorkers()
+    try:
+        sink = pull.FileSink(tmp_path / "x.part", workers=workers)
+        for i in range(0, len(data), 65536):
+            chunk = bytearray(data[i:i + 65536])
+            sink.write(memoryview(chunk))
+            chunk[:] = b"\0" * len(chunk)  # the stream reuses its buffer at once: the sink must have copied
+        sink.close()
+    finally:
+        workers.close()
+    assert (tmp_path / "x.part").read_bytes() == data
+    assert sink.md5.hexdigest() == hashlib.md5(data).hexdigest()
+    assert sink.sha256.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_slow_hash_holds_the_transfer_back_instead_of_filling_memory():
+    release = threading.Event()
+
+    class SlowHash:
+        def update(self, block):
+            release.wait(5)
+
+    workers = pull.HashWorkers()
+    fed = []
+    feeder = threading.Thread(target=lambda: [fed.append(workers.feed(SlowHash(), SlowHash(), b"x"))
+                                              for _ in range(pull.BLOCKS_AHEAD + 3)])
+    feeder.start()
+    feeder.join(0.5)
+    try:
+        assert feeder.is_alive() and len(fed) <= pull.BLOCKS_AHEAD + 1
+    finally:
+        release.set()
+        feeder.join(5)
+        workers.close()
+    assert len(fed) == pull.BLOCKS_AHEAD + 3
+
+
+class FakeStream:
+    """A sync stream over a dict of file contents, enough for the Puller."""
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        self.contents = contents
+        self.ls_v2 = True
+        self.usable = True
+        self._asked: list[str] = []
+
+    @property
+    def requested(self) -> int:
+        return len(self._asked)
+
+    def request(self, paths):
+        self._asked.extend(paths)
+
+    def recv(self, path, sink):
+        assert self._asked.pop(0) == path
+        data = self.contents[path]
+        for i in range(0, len(data), 65536):
+            sink(memoryview(data)[i:i + 65536])
+        return len(data)
+
+    def close(self):
+        self.usable = False
+
+
+class Md5Phone:
+    """Answers md5sum like a phone; each call waits (bounded) for another to be in flight, to see overlap."""
+
+    serial = "fake"
+    adb = object()
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        self.contents = contents
+        self.cond = threading.Condition()
+        self.in_flight = self.most = self.calls = 0
+
+    def shell(self, command, timeout_s=None):
+        paths = command.split()[1:]
+        with self.cond:
+            self.calls += 1
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.in_flight > 1, timeout=1.0)
+            self.in_flight -= 1
+        out = "".join(f"{hashlib.md5(self.contents[p]).hexdigest()}  {p}\n" for p in paths)
+        return ShellOutput(command, out, 0)
+
+
+def test_the_phones_md5_runs_on_two_calls_ahead_and_every_copy_is_still_checked(tmp_path, monkeypatch):
+    contents = {f.path: os.urandom(f.size) for f in files(*[300_000] * 30)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+    phone = Md5Phone(contents)
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    with Journal(tmp_path / "journal.jsonl") as journal:
+        outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert phone.calls >= 4 and phone.most == pull.MD5_WORKERS == 2
+    assert not outcome.failed and len(outcome.pulled) == 30
+    for record in outcome.pulled:
+        data = contents[record.remote]
+        assert record.md5 == hashlib.md5(data).hexdigest() and record.sha256 == hashlib.sha256(data).hexdigest()
+        assert (tmp_path / record.local).read_bytes() == data
+
+
+def test_a_copy_that_does_not_match_the_phones_md5_is_never_kept(tmp_path, monkeypatch):
+    contents = {f.path: os.urandom(f.size) for f in files(1000, 2000, 3000)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+    phone = Md5Phone(dict(contents))
+    bad = listed[1].path
+    phone.contents[bad] = b"what the phone hashed"  # the file changed between the md5 and the copy, twice
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    monkeypatch.setattr(pull, "single_md5", lambda driver, path, size: hashlib.md5(phone.contents[path]).hexdigest())
+    with Journal(tmp_path / "journal.jsonl") as journal:
+        outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert [r.remote for r in outcome.pulled] == [listed[0].path, listed[2].path]
+    assert len(outcome.failed) == 1 and "changed while being pulled" in outcome.failed[0]
+    assert not (tmp_path / "files" / Path(bad).name).exists()
+
+
+def test_closing_a_file_waits_for_its_digests(tmp_path):
+    go = threading.Event()
+
+    class Gated:
+        def __init__(self, real) -> None:
+            self.real = real
+
+        def update(self, block) -> None:
+            go.wait(5)
+            self.real.update(block)
+
+    class GatedWorkers(pull.HashWorkers):
+        def feed(self, md5, sha256, block) -> None:
+            super().feed(Gated(md5), Gated(sha256), block)
+
+    data = os.urandom(2 * pull.BLOCK_BYTES + 5)
+    workers = GatedWorkers()
+    sink = pull.FileSink(tmp_path / "x.part", workers=workers)
+    sink.write(memoryview(data))
+    closing = threading.Thread(target=sink.close)
+    closing.start()
+    closing.join(0.3)
+    try:
+        assert closing.is_alive(), "close returned before the digests were complete"
+    finally:
+        go.set()
+        closing.join(5)
+        workers.close()
+    assert sink.md5.hexdigest() == hashlib.md5(data).hexdigest()
