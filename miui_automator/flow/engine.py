@@ -476,7 +476,8 @@ class Engine:
             raise StepFailed(f"task {step.task!r} is not available in this run")
         ctx = TaskContext(self.driver, {k: resolve(v, variables) for k, v in step.args}, variables, self.clock, step_id,
                           lambda level, message: self._emit("log", level, message),
-                          lambda figure: self._emit("progress", step_id, figure))
+                          lambda figure: self._emit("progress", step_id, figure),
+                          lambda h: self.catalogue.identify(h, self.variant))
         try:
             note = fn(ctx) or ""
         except MiuiAutomatorError:

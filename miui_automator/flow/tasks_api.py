@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..device.driver import Driver
+from ..device.hierarchy import Hierarchy
 from ..errors import UsageError
 from ..progress import Progress, ProgressFn, no_progress
+from ..screens.catalogue import Identification, identify
 from .model import MAX_TIMEOUT
 from .waits import Clock
 
@@ -39,6 +41,9 @@ class TaskContext:
     step_id: str
     log: Callable[[str, str], None] = field(default=lambda level, message: None)
     progress: ProgressFn = no_progress
+    identify: Callable[[Hierarchy], Identification] = field(default=identify)
+    """The screen a hierarchy shows, by the run's catalogue: the one the engine uses, its texts resolved in
+    the phone's language (the default, the built-in catalogue as written, is for tests and scripts)."""
 
     def arg(self, name: str, default: str = "") -> str:
         """A text argument, ``default`` when it is absent or empty."""

@@ -14,10 +14,8 @@ it to come back, and the flow checks it is fresh as before.
 
 from __future__ import annotations
 
-from ..device.hierarchy import Hierarchy
 from ..errors import AutomationRestarted, DeviceError, StepFailed
 from ..flow.waits import wait_for
-from ..screens.catalogue import identify
 from . import TaskArg, TaskContext, task
 from .builtin import REBOOT_ARGS, wait_back, wait_gone
 
@@ -31,17 +29,15 @@ RETAIL_NOTE = ("erase confirmed ('Erasing…' on screen) and the phone left ADB,
                "erased: USB debugging is off from now on and the phone shows its setup wizard")
 
 
-def _screen(h: Hierarchy) -> str:
-    return identify(h).name
-
-
 def _gone_before_erasing(ctx: TaskContext, when: str, err: DeviceError) -> DeviceError:
     return DeviceError(f"{ctx.driver.serial}: the phone left ADB {when}, before 'Erasing…' was seen: whether it is "
                        f"being erased is unknown — look at the phone ({err})", serial=ctx.driver.serial)
 
 
 @task("confirm-factory-reset",
-      TaskArg("text", "text", None, "the confirmation button's texts, separated by |"),
+      TaskArg("id", "text", "android:id/button1", "the confirmation button's resource-id (Android's positive button: "
+              "the same in every language)"),
+      TaskArg("text", "text", "", "the button's texts, separated by |, where it has no id"),
       TaskArg("keeps_adb", "flag", "false", "the phone keeps USB debugging through the reset (engineering/test build)"),
       *REBOOT_ARGS)
 def confirm_factory_reset(ctx: TaskContext) -> str:
@@ -49,12 +45,13 @@ def confirm_factory_reset(ctx: TaskContext) -> str:
     also wait for it to come back (the flow then checks it is fresh)."""
     texts = tuple(t for t in ctx.args["text"].split("|") if t)
     h = ctx.driver.hierarchy()
-    screen = _screen(h)
+    screen = ctx.identify(h).name
     if screen != CONFIRM_SCREEN:
         raise StepFailed(f"the erase confirmation is not on screen (screen {screen}): nothing was tapped")
-    nodes = h.find(text=texts)
+    nodes = (h.find(id=ctx.args["id"]) if ctx.args["id"] else []) or (h.find(text=texts) if texts else [])
     if not nodes:
-        raise StepFailed(f"confirmation button {' | '.join(texts)} not found ({h.summary()}): nothing was tapped")
+        wanted = " | ".join(filter(None, (ctx.args["id"], *texts)))
+        raise StepFailed(f"confirmation button {wanted} not found ({h.summary()}): nothing was tapped")
     x, y = nodes[-1].center
     try:
         ctx.driver.tap(x, y)
@@ -66,7 +63,7 @@ def confirm_factory_reset(ctx: TaskContext) -> str:
     last = [screen]
 
     def erasing() -> bool:
-        last[0] = _screen(ctx.driver.hierarchy())
+        last[0] = ctx.identify(ctx.driver.hierarchy()).name
         return last[0] == ERASING_SCREEN
 
     try:

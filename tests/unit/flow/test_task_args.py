@@ -58,8 +58,6 @@ def test_declared_arguments_load_with_literals_and_references() -> None:
      "t.yaml:4: task 'backup-files' has no argument 'dir' (it takes no arguments)"),
     ("task: {name: backup-miui-pull, with: {required: maybe}}",
      "t.yaml:4: task 'backup-miui-pull': required='maybe' is not true or false"),
-    ("task: {name: confirm-factory-reset}",
-     "t.yaml:4: task 'confirm-factory-reset' needs argument(s): text (give them under 'with')"),
     ("task: {name: record-account-deleted, with: {ledger: l.db}}",
      "t.yaml:4: task 'record-account-deleted' needs argument(s): account (give them under 'with')"),
     ("task: {name: wait-for-reboot, with: {gone_timeout: 1, gone_timeout: 2}}",

@@ -69,7 +69,7 @@ def on_confirmation(**phone_kwargs) -> tuple[Phone, FakeClock]:
 
 
 def confirm(driver: PhoneDriver, clock: FakeClock, **args: str) -> str:
-    ctx = TaskContext(driver, {"text": "OK|确定", **args}, {}, clock, "9")
+    ctx = TaskContext(driver, {"id": "android:id/button1", "text": "", **args}, {}, clock, "9")
     return registry()["confirm-factory-reset"](ctx)
 
 
