@@ -218,13 +218,21 @@ def annotate(
     tap: Point | None = None,
     swipe: tuple[Point, Point] | None = None,
     label: str | None = None,
+    box: tuple[int, int, int, int] | None = None,
 ) -> Image.Image:
-    """A copy of ``img`` showing what the runner did: a ring and dot at the tap, an arrow along the swipe,
-    and the label in a caption strip added *below* the frame, so the evidence itself stays uncovered."""
+    """A copy of ``img`` showing what the runner did: the target element's ``box`` outlined, a ring and dot
+    at the tap, an arrow along the swipe, and the label in a caption strip added *below* the frame, so the
+    evidence itself stays uncovered."""
     out = img.convert("RGB") if img.mode != "RGB" else img.copy()
     scale = max(out.width, 1) / 1080
     line = max(3, round(10 * scale))
     draw = ImageDraw.Draw(out)
+    if box is not None:
+        left, top, right, bottom = (int(v) for v in box)
+        if right > left and bottom > top:
+            edge = max(2, line // 2)
+            draw.rectangle((left - edge, top - edge, right + edge, bottom + edge), outline=WHITE, width=edge + 2)
+            draw.rectangle((left, top, right, bottom), outline=RED, width=edge)
     if swipe is not None:
         (x1, y1), (x2, y2) = swipe
         _arrow(draw, (int(x1), int(y1)), (int(x2), int(y2)), line)
