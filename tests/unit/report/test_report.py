@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from html import unescape
 import io
 import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
