@@ -186,7 +186,8 @@ class _DevTools:
     def open(self, url: str) -> None:
         target = self.call("Target.createTarget", url=url)["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.wait_for("document.readyState === 'complete'")
+        # the new tab shows about:blank (complete at once) before it navigates to ``url``
+        self.wait_for(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
 
     def eval(self, expression: str):
         return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
