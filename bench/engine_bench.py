@@ -85,7 +85,8 @@ def main() -> None:
 
     host = SimHost().start()
     try:
-        dev = host.add_phone(_phone(Phone, args.timing))
+        phone, timing = _phone(Phone, args.timing)
+        dev = host.add_phone(phone)
         adb_connect(dev.serial, adb_port)
         driver = AndroidDevice(dev.serial)
         info = driver.info()
@@ -143,7 +144,7 @@ def main() -> None:
         parse_ms = (time.perf_counter() - t) / 20 * 1000
 
         base = statistics.median(results["hand-written u2"])
-        print(f"timing: {timing_used}")
+        print(f"timing: {timing}")
         for name, times in results.items():
             med = statistics.median(times)
             proc = statistics.median(c[0] for c in cpu[name]) * 1000
@@ -157,21 +158,15 @@ def main() -> None:
 
 
 def _phone(phone_cls, timing: str):
-    """A simulated phone on ``timing``'s clock; a simulator without timing profiles runs instant (and says so)."""
-    global timing_used
+    """(a simulated phone on ``timing``'s clock, the timing it runs); a simulator without timing profiles
+    runs instant, and says so."""
     try:
-        phone = phone_cls("hyperos1-en", timing=timing)
-        timing_used = timing
-        return phone
+        return phone_cls("hyperos1-en", timing=timing), timing
     except TypeError:
         if timing != "instant":
             print(f"this simulator has no timing profiles yet (Phone(timing=...)): measuring under instant, "
                   f"not {timing}", file=sys.stderr)
-        timing_used = "instant"
-        return phone_cls("hyperos1-en")
-
-
-timing_used = "instant"
+        return phone_cls("hyperos1-en"), "instant"
 
 
 if __name__ == "__main__":

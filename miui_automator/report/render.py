@@ -170,7 +170,7 @@ def _previews(run_dir: Path, rel: str, cache: dict[str, tuple[str | None, str | 
                         view = view.reduce(max(1, round(view.width / VIEW_WIDTH)))
                     buf = io.BytesIO()
                     view.save(buf, "JPEG", quality=VIEW_QUALITY)
-                    small = view.reduce(max(1, view.width // (THUMB_WIDTH * 2))) if view.width > THUMB_WIDTH * 2 else view
+                    small = view.reduce(max(1, view.width // THUMB_WIDTH))  # box-filter most of the way: cheap
                     uris = (_data_uri(thumbnail(small)), _data_uri(buf.getvalue()))
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
                 pass
