@@ -21,7 +21,7 @@ from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
 from ..report.redaction import redact_dump
-from ..vision.frames import annotate, black_out
+from ..vision.frames import PHONE_JPEG, annotate, black_out
 
 SCREENS = "screens"
 
@@ -52,9 +52,15 @@ class ArtifactListener(BaseListener):
         if obs.redaction is not None and obs.redaction.boxes:
             image = black_out(image, obs.redaction.boxes)
 
+        # the phone's own JPEG, unless secrets were blacked out of a copy: saving it as sent costs no encoding
+        sent = image.info.get(PHONE_JPEG) if image is obs.screenshot else None
+
         def write() -> None:
             with open_private(self.run_dir / plain, "wb") as f:
-                image.save(f, "JPEG", quality=90)
+                if sent:
+                    f.write(sent)
+                else:
+                    image.save(f, "JPEG", quality=90)
             if marked:
                 with open_private(self.run_dir / marked, "wb") as f:
                     annotate(image, tap=tap, swipe=swipe, box=box, label=f"step {step_id}").save(f, "JPEG", quality=90)
