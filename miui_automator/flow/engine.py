@@ -394,8 +394,6 @@ class Engine:
         if not self.verify:
             self._fresh = Observation(after.hierarchy, after.ident, redaction=after.redaction)
             return after
-        if after.screenshot is None:  # the settle window ran out before two reads agreed
-            after.screenshot = self.driver.screenshot()
         frame = check_frame(after.screenshot, self._window_size())
         if not frame.ok:
             raise self._fail(f"screenshot is not a real frame: {frame.reason}", after, VerificationFailed)
