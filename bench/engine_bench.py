@@ -1,9 +1,13 @@
 """What does proving every transition cost? One simulated phone, one run, three ways to do the
 same ten taps through Settings: the engine with full verification (hierarchy + screenshot per
 transition), the engine with verification off, and a hand-written uiautomator2 script doing the
-same taps and waits (the baseline). Also: screen identification time on a ~60 KB hierarchy.
+same taps and waits (the baseline). Also: screen identification time on a ~60 KB hierarchy, and CPU
+per step: the whole process's (tool and simulated phone, which share it) and the engine thread's own.
 
-    python bench/engine_bench.py [--rounds 3]
+    python bench/engine_bench.py [--rounds 3] [--timing instant|phone|slow-phone]
+
+``--timing`` gives the simulated phone a real phone's clock (hierarchy dumps, screenshots, transitions
+take what they take on a phone); ``instant`` answers at once, which measures the tool's own costs.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +66,7 @@ SCRIPT = [
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--timing", default="instant", help="the simulated phone's clock: instant, phone or slow-phone")
     args = ap.parse_args()
 
     from miui_automator.sim.host import SimHost, adb_connect, ensure_adb_server, free_port, kill_adb_server
@@ -79,30 +85,40 @@ def main() -> None:
 
     host = SimHost().start()
     try:
-        dev = host.add_phone(Phone("hyperos1-en"))
+        phone, timing = _phone(Phone, args.timing)
+        dev = host.add_phone(phone)
         adb_connect(dev.serial, adb_port)
         driver = AndroidDevice(dev.serial)
         info = driver.info()
         flow = parse_flow(FLOW, "ten-taps.yaml", known_screens=default_catalogue().names)
         out = Path(tempfile.mkdtemp(prefix="enginebench-"))
 
-        def engine(verify: bool) -> float:
-            t = time.perf_counter()
-            res = run.execute(run.RunPlan(flow, info), driver, run_dir=run.new_run_dir(out, flow, dev.serial),
-                              verify=verify)
-            assert res.result.outcome == "passed", res.result.error
+        steps = len(flow.steps)
+        cpu: dict[str, list[tuple[float, float]]] = {}  # name -> (process CPU, this thread's CPU) per step
+
+        def timed(name: str, fn) -> float:
+            t, p, th = time.perf_counter(), time.process_time(), time.thread_time()
+            fn()
+            cpu.setdefault(name, []).append(((time.process_time() - p) / steps, (time.thread_time() - th) / steps))
             return time.perf_counter() - t
+
+        def engine(verify: bool) -> float:
+            def go() -> None:
+                res = run.execute(run.RunPlan(flow, info), driver, run_dir=run.new_run_dir(out, flow, dev.serial),
+                                  verify=verify)
+                assert res.result.outcome == "passed", res.result.error
+            return timed("engine, verified" if verify else "engine, no verification", go)
 
         d = u2.connect(driver.adb)
 
         def hand() -> float:
-            t = time.perf_counter()
-            d.shell("am start -n com.android.settings/.MainSettings")
-            d(text="Search settings").wait(timeout=10)
-            for selector, proof in SCRIPT:
-                d(**selector).click()
-                assert d(text=proof).wait(timeout=10), proof
-            return time.perf_counter() - t
+            def go() -> None:
+                d.shell("am start -n com.android.settings/.MainSettings")
+                d(text="Search settings").wait(timeout=10)
+                for selector, proof in SCRIPT:
+                    d(**selector).click()
+                    assert d(text=proof).wait(timeout=10), proof
+            return timed("hand-written u2", go)
 
         results: dict[str, list[float]] = {"engine, verified": [], "engine, no verification": [], "hand-written u2": []}
         for _ in range(args.rounds):  # interleaved, so machine noise hits all three alike
@@ -128,13 +144,29 @@ def main() -> None:
         parse_ms = (time.perf_counter() - t) / 20 * 1000
 
         base = statistics.median(results["hand-written u2"])
+        print(f"timing: {timing}")
         for name, times in results.items():
             med = statistics.median(times)
-            print(f"{name:<26} {med:6.2f} s median of {len(times)}   ratio to hand-written {med / base:.2f}")
+            proc = statistics.median(c[0] for c in cpu[name]) * 1000
+            own = statistics.median(c[1] for c in cpu[name]) * 1000
+            print(f"{name:<26} {med:6.2f} s median of {len(times)}   ratio to hand-written {med / base:.2f}   "
+                  f"CPU per step {proc:5.1f} ms (process) {own:5.1f} ms (its own thread)")
         print(f"identify, {len(big) // 1024} KB hierarchy    {ident_ms:.3f} ms (parse {parse_ms:.1f} ms)")
     finally:
         host.stop()
         kill_adb_server(adb_port)
+
+
+def _phone(phone_cls, timing: str):
+    """(a simulated phone on ``timing``'s clock, the timing it runs); a simulator without timing profiles
+    runs instant, and says so."""
+    try:
+        return phone_cls("hyperos1-en", timing=timing), timing
+    except TypeError:
+        if timing != "instant":
+            print(f"this simulator has no timing profiles yet (Phone(timing=...)): measuring under instant, "
+                  f"not {timing}", file=sys.stderr)
+        return phone_cls("hyperos1-en"), "instant"
 
 
 if __name__ == "__main__":

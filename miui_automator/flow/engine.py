@@ -14,20 +14,30 @@ raises, the run record ends with ``run_end``.
 Transition verification: after each action the engine waits for the hierarchy to change (when a
 change is expected) and settle (two equal reads in a row), identifies the screen, takes a
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
-nothing, an unexpected screen or a black frame fails the step with what was seen attached.
+nothing, an unexpected screen or a black frame fails the step with what was seen attached. The
+screenshot is taken while the confirming read runs (two connections to the phone), so proof costs
+one round trip, not two: the frame falls between two equal reads, so it shows the settled screen.
+A screen that never goes idle (an animation: every hierarchy read waits out the phone's idle
+timeout) is remembered as busy; its steps are proved by the screenshot and one late read, within
+``waits.BUSY_STEP_BUDGET_S``, and the run's log says so.
+
+Evidence: a step that acts leaves the observation it was aimed at on its result (``before``: the
+frame, the tap point or swipe, the target's bounds) beside the settled one, so the record shows the
+action on the frame it was aimed at, never on the screen that replaced it.
 
 Secrets: the engine is the only part that knows a secret was typed and into which field, so every
 observation it emits carries a :class:`Redaction` (the secret values; the field's bounds while it is on
 screen; any node showing a secret in plain text) for the listeners that save frames and dumps to apply.
 
 The handlers share the engine's view of the phone (the last verified frame, an observation still
-fresh after an action), which is why they are methods of one class and this module runs a little over
-500 lines.
+fresh after an action, the screens known never to go idle), which is why they are methods of one
+class and this module runs to about 650 lines.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -89,6 +99,10 @@ class Engine:
         self._size: tuple[int, int] | None = None
         self._secrets: dict[str, str] = {}
         self._typed: tuple[Box, str] | None = None  # the field a secret was typed into, and on which screen
+        self._proof_note = ""  # how the step being run was proved, when not the usual way (for its record)
+        self._busy: set[str] = set()  # screens seen never going idle: their reads each wait out the idle timeout
+        self._budget_end: float | None = None  # while proving a step: when it must end if it meets a busy screen
+        self._met_busy: str | None = None  # the busy screen the step being proved met, if any
 
     # ================================================================ public
     def run(self, flow: Flow, params: Mapping[str, str], secrets: Mapping[str, str], start_at: int = 1) -> RunResult:
@@ -125,8 +139,17 @@ class Engine:
         return result
 
     def observe(self, screenshot: bool = False) -> Observation:
+        started = self.clock.now()
         h = self.driver.hierarchy()
+        slow = self.clock.now() - started >= waits.BUSY_READ_S
         ident = self.catalogue.identify(h, self.variant)
+        if slow or ident.name in self._busy:
+            self._met_busy = ident.name
+        if slow and ident.name not in self._busy:
+            self._busy.add(ident.name)
+            self._emit("log", "warning", f"screen {ident.name} never went idle: a hierarchy read took "
+                       f"{self.clock.now() - started:.1f} s; its steps are proved by the screenshot and one late "
+                       f"hierarchy read, within {waits.BUSY_STEP_BUDGET_S:g} s")
         obs = Observation(h, ident, redaction=self._redaction(h, ident.name))
         if screenshot:
             obs.screenshot = self.driver.screenshot()
@@ -173,9 +196,11 @@ class Engine:
         self._emit("step_start", step_id, step)
         started = self.clock.now()
         restarts = 0
+        self._proof_note = ""
         while True:
             try:
                 obs, note = HANDLERS[step.kind](self, step, step_id, variables, secrets)
+                note = "; ".join(filter(None, (note, self._proof_note)))
                 break
             except AutomationRestarted as err:  # the device layer restarted uiautomator2 under this step's action
                 if restarts < waits.AUTOMATION_RESTARTS_PER_STEP:
@@ -215,21 +240,45 @@ class Engine:
         return self._size
 
     # ================================================================ observation helpers
-    def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float) -> Observation:
-        """Wait (bounded) for a change if one is expected, then for two equal reads in a row."""
+    def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float, shot: bool = False) -> Observation:
+        """Wait (bounded) for a change if one is expected, then for two equal reads in a row.
+
+        With ``shot`` the screenshot is taken while the confirming read runs, and kept only when that
+        read agrees: the frame then falls between two equal reads, on the settled screen. On a busy
+        screen (see :meth:`observe`) the late read is not confirmed: a second one would wait out the
+        idle timeout again.
+        """
         deadline = self.clock.now() + timeout_s
         obs = self.observe()
         if expect_change and before_fp is not None:
-            while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < deadline:
+            while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < self._bounded(deadline):
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
                 obs = self.observe()
+        if obs.screen in self._busy:
+            if shot:
+                obs.screenshot = self.driver.screenshot()
+            return obs
         settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)
         while True:
-            self.clock.sleep(waits.SETTLE_INTERVAL_S)
-            nxt = self.observe()
-            if nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint() or self.clock.now() >= settle_deadline:
+            if shot:  # one thread per shot: it lives no longer than the read it overlaps
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshot") as pool:
+                    pending = pool.submit(self.driver.screenshot)
+                    nxt = self.observe()
+                    frame = pending.result()
+            else:
+                self.clock.sleep(waits.SETTLE_INTERVAL_S)
+                nxt, frame = self.observe(), None
+            if nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint() or self.clock.now() >= settle_deadline \
+                    or nxt.screen in self._busy:
+                nxt.screenshot = frame
                 return nxt
             obs = nxt
+
+    def _bounded(self, deadline: float) -> float:
+        """``deadline``, brought forward to the step's budget once the step met a never-idle screen."""
+        if self._met_busy is not None and self._budget_end is not None:
+            return min(deadline, self._budget_end)
+        return deadline
 
     def _current(self) -> Observation:
         """The screen now. Right after a verified action the settled observation is still current
@@ -251,10 +300,11 @@ class Engine:
             if node is None:
                 return obs
             x, y = node.center
-            before = obs.hierarchy.fingerprint()
+            aimed = Observation(obs.hierarchy, obs.ident, obs.screenshot, tap=(x, y), target=node.bounds,
+                                redaction=obs.redaction)
             self.driver.tap(x, y)
-            obs = self._settled(before, True, waits.DEFAULT_STEP_TIMEOUT_S)
-            obs.tap = (x, y)
+            obs = self._settled(aimed.hierarchy.fingerprint(), True, waits.DEFAULT_STEP_TIMEOUT_S)
+            obs.before = aimed
             self._emit("popup_dismissed", step_id, popup.name, obs)
         return obs
 
@@ -322,26 +372,29 @@ class Engine:
 
     # ================================================================ verification
     def _verify(self, step: Step, before: Observation, action: Callable[[], None], *, expect_change: bool,
-                tap=None, swipe=None) -> Observation:
+                tap=None, swipe=None, target: Box | None = None) -> Observation:
         if before.screenshot is None and self.verify:
             last = self._last
             same = last is not None and last.screenshot is not None and \
                 last.hierarchy.fingerprint() == before.hierarchy.fingerprint()
             before.screenshot = last.screenshot if same else self.driver.screenshot()
         before_fp = before.hierarchy.fingerprint()
-        action()
-        timeout = step.timeout
-        after = self._settled(before_fp, expect_change, min(timeout, waits.DEFAULT_STEP_TIMEOUT_S))
-        if step.expect:
-            deadline = self.clock.now() + timeout
-            while after.screen not in step.expect and self.clock.now() < deadline:
-                self.clock.sleep(waits.POLL_INTERVAL_S)
-                after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S)
-        after.tap, after.swipe = tap, swipe
+        aimed = Observation(before.hierarchy, before.ident, before.screenshot, tap=tap, swipe=swipe, target=target,
+                            redaction=before.redaction)
+        self._budget_end = self.clock.now() + waits.BUSY_STEP_BUDGET_S
+        self._met_busy = before.screen if before.screen in self._busy else None
+        try:
+            action()
+            after = self._proved(step, before_fp, expect_change)
+            if self._met_busy is not None:
+                self._proof_note = (f"screen {self._met_busy} never goes idle: proved by the screenshot and one "
+                                    "late hierarchy read")
+        finally:
+            self._budget_end = self._met_busy = None
+        after.before = aimed
         if not self.verify:
             self._fresh = Observation(after.hierarchy, after.ident, redaction=after.redaction)
             return after
-        after.screenshot = self.driver.screenshot()
         frame = check_frame(after.screenshot, self._window_size())
         if not frame.ok:
             raise self._fail(f"screenshot is not a real frame: {frame.reason}", after, VerificationFailed)
@@ -355,6 +408,18 @@ class Engine:
                 raise self._fail("the hierarchy changed but the screenshot did not", after, VerificationFailed)
         self._last = after
         self._fresh = Observation(after.hierarchy, after.ident, redaction=after.redaction)
+        return after
+
+    def _proved(self, step: Step, before_fp: str, expect_change: bool) -> Observation:
+        """The settled observation after an action (with its frame when verifying), waiting up to the
+        step's timeout for one of its expected screens."""
+        timeout = step.timeout
+        after = self._settled(before_fp, expect_change, min(timeout, waits.DEFAULT_STEP_TIMEOUT_S), shot=self.verify)
+        if step.expect:
+            deadline = self.clock.now() + timeout
+            while after.screen not in step.expect and self.clock.now() < self._bounded(deadline):
+                self.clock.sleep(waits.POLL_INTERVAL_S)
+                after = self._settled(None, False, waits.DEFAULT_STEP_TIMEOUT_S, shot=self.verify)
         return after
 
     # ================================================================ step kinds
@@ -372,7 +437,8 @@ class Engine:
         node, before = self._locate(step.selector, variables, step.timeout, step.selector.scroll,
                                     waits.SCROLL_MAX_SWIPES, step_id)
         x, y = node.center
-        obs = self._verify(step, before, lambda: self.driver.tap(x, y), expect_change=True, tap=(x, y))
+        obs = self._verify(step, before, lambda: self.driver.tap(x, y), expect_change=True, tap=(x, y),
+                           target=node.bounds)
         return obs, f"tapped {node.text or node.rid or node.cls} at {x},{y}"
 
     @HANDLERS.register("type")
@@ -394,7 +460,7 @@ class Engine:
             # blacks the field out while it is on screen
             self._typed = (node.bounds, before.screen)
         obs = self._verify(step, before, lambda: self.driver.type_text(value, x=x, y=y), expect_change=True,
-                           tap=(x, y) if x is not None else None)
+                           tap=(x, y) if x is not None else None, target=node.bounds if node is not None else None)
         return obs, "typed a secret" if step.secret else f"typed {len(value)} characters"
 
     @HANDLERS.register("scroll-to")

@@ -43,7 +43,12 @@ class Redaction:
 
 @dataclass
 class Observation:
-    """What the phone showed at one moment: the evidence a step leaves behind."""
+    """What the phone showed at one moment: the evidence a step leaves behind.
+
+    The result of an action carries ``before``, the observation the action was aimed at with the tap
+    point or swipe and the target's bounds, so evidence shows the action on the frame it hit; ``tap``
+    and ``swipe`` are set only there.
+    """
 
     hierarchy: Hierarchy
     ident: Identification
@@ -51,6 +56,8 @@ class Observation:
     tap: tuple[int, int] | None = None
     swipe: tuple[tuple[int, int], tuple[int, int]] | None = None
     redaction: Redaction | None = None  # set by the engine; writers apply it to what they save
+    target: Box | None = None  # bounds of the element the action was aimed at (on a ``before`` observation)
+    before: Observation | None = None  # on the result of an action: the screen it was aimed at, with tap/swipe
 
     @property
     def screen(self) -> str:

@@ -20,6 +20,10 @@ SCROLL_MAX_SWIPES = 12
 SCROLL_CHANGE_TIMEOUT_S = 1.5
 AUTOMATION_RESTARTS_PER_STEP = 1  # repeats of a step whose action met a uiautomator2 the device layer restarted
 POPUP_DISMISS_MAX = 3
+BUSY_READ_S = 3.0  # a hierarchy read this slow waited out the idle timeout: the screen never goes idle
+# A step on a never-idle screen ends within this: each of its hierarchy reads waits out the phone's idle
+# timeout (about 10 s), so it makes one late read instead of waiting for two equal ones.
+BUSY_STEP_BUDGET_S = 30.0
 
 
 class Clock(Protocol):

@@ -18,7 +18,9 @@ the step's index path: ``"3"`` for a top-level step, ``"5.2"`` for the second st
     flow file).
 ``screenshot``
     step, path (relative to run_dir), annotated_path (relative, or null), kind (``before`` | ``after`` |
-    ``evidence``), tap ([x, y] or null), swipe ([[x1, y1], [x2, y2]] or null).
+    ``evidence-NAME`` | ``popup-NAME`` | ``failed`` ...), screen (the screen it shows), tap ([x, y] or null),
+    swipe ([[x1, y1], [x2, y2]] or null), target (the bounds [l, t, r, b] of the element aimed at, or null).
+    A step that acted writes ``before`` (the frame the action was aimed at, annotated with it) and ``after``.
 ``step_done``
     step, duration_s, screen (the identified screen name), note.
 ``step_failed``
@@ -200,6 +202,8 @@ class Shot:
     kind: str = "after"
     tap: tuple[int, int] | None = None
     swipe: tuple[tuple[int, int], tuple[int, int]] | None = None
+    screen: str | None = None
+    target: tuple[int, int, int, int] | None = None
 
     @property
     def display_path(self) -> str:
@@ -304,7 +308,8 @@ class RunRecord:
             elif kind == "screenshot":
                 current = step(e)
                 shot = Shot(path=str(e.get("path", "")), annotated_path=e.get("annotated_path") or None,
-                            kind=str(e.get("kind", "after")), tap=_point(e.get("tap")), swipe=_swipe(e.get("swipe")))
+                            kind=str(e.get("kind", "after")), tap=_point(e.get("tap")), swipe=_swipe(e.get("swipe")),
+                            screen=_opt_str(e.get("screen")), target=_box(e.get("target")))
                 put(current, screenshots=current.screenshots + (shot,))
             elif kind == "step_done":
                 put(step(e), status="passed", duration_s=_num(e.get("duration_s")), screen=e.get("screen"),
@@ -363,6 +368,13 @@ def _opt_str(value: Any) -> str | None:
 def _point(value: Any) -> tuple[int, int] | None:
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
         return (int(value[0]), int(value[1]))
+    return None
+
+
+def _box(value: Any) -> tuple[int, int, int, int] | None:
+    if isinstance(value, (list, tuple)) and len(value) == 4 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return (int(value[0]), int(value[1]), int(value[2]), int(value[3]))
     return None
 
 

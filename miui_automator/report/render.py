@@ -3,16 +3,23 @@
 Renderers only read the record, so they run as well on a finished run as on one killed
 half-way, and ``miui-automator report DIR`` can re-render any run directory later.
 
-The HTML report is one self-contained file: inline CSS, thumbnails embedded as ``data:`` JPEGs, no
-scripts, and a Content-Security-Policy that forbids any fetch, so it opens offline, from an e-mail
-attachment or a CI artefact store alike. Full-size screenshots and hierarchy dumps are linked relatively
-(``screens/003-after.png``), so they work while the report sits in its run directory.
+The HTML report is one self-contained file: inline CSS, screenshots embedded as ``data:`` JPEGs (a
+thumbnail, and a view large enough to read that a click opens in the page), one small inline script
+(arrow keys step through the timeline and the screenshots) allowed by its hash, and a
+Content-Security-Policy that forbids any fetch, so it opens offline, from an e-mail attachment or a CI
+artefact store alike. The saved screenshots and hierarchy dumps are linked relatively
+(``screens/3-after.jpg``), so they work while the report sits in its run directory.
+
+A step that acted shows BEFORE (the frame the action was aimed at, marked with it) and AFTER (the
+settled screen) side by side, each with its screen name.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import io
 import json
 import os
 import re
@@ -25,18 +32,22 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 from PIL import Image
 
 from miui_automator import __version__
-from miui_automator.report.events import (OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, Shot, StepRecord, masked_fields,
+from miui_automator.report.events import (OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, StepRecord, masked_fields,
                                           read_events)
 from miui_automator.report.fonts import embed_fonts
 from miui_automator.device.info import mask_account
-from miui_automator.vision.frames import thumbnail
+from miui_automator.vision.frames import THUMB_WIDTH, thumbnail
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 JUNIT_XML = "junit.xml"
+VIEW_WIDTH = 540  # the in-page view of a screenshot: half a phone's width, a laptop screen's height
+VIEW_QUALITY = 80
+KEYS_SCRIPT = "timeline.js"
 
 # The device fields (miui_automator.device.info.DeviceInfo.as_dict) shown in the device table, in this order;
 # every other field goes under "all device fields".
@@ -118,11 +129,16 @@ def render_json(record: RunRecord) -> str:
 
 @dataclass(frozen=True)
 class _Thumb:
-    """A screenshot as the template shows it: inline preview (None when the file is gone) + link target."""
+    """A screenshot as the template shows it: inline preview and in-page view (None when the file is gone),
+    the link to the saved file, the screen it shows, and an id the page's viewer opens it by."""
 
     kind: str
     href: str
     data_uri: str | None
+    view_uri: str | None = None
+    screen: str | None = None
+    id: str = ""
+    step: str = ""
 
 
 def _href(rel: str) -> str:
@@ -141,28 +157,53 @@ def _inside(run_dir: Path, rel: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _thumb(run_dir: Path, kind: str, rel: str, cache: dict[str, str | None]) -> _Thumb:
+def _previews(run_dir: Path, rel: str, cache: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
+    """(thumbnail, view) ``data:`` URIs of the saved screenshot ``rel``, decoded once at reduced size."""
     if rel not in cache:
         path = _inside(run_dir, rel)
-        uri = None
+        uris: tuple[str | None, str | None] = (None, None)
         if path is not None:
             try:
                 with Image.open(path) as img:
-                    img.draft("RGB", (432, 960))  # JPEG decodes at a fraction of full size: much faster
-                    uri = "data:image/jpeg;base64," + base64.b64encode(thumbnail(img)).decode("ascii")
+                    img.draft("RGB", (VIEW_WIDTH, 1))  # JPEG decodes at a fraction of full size: much faster
+                    view = img.convert("RGB")
+                    if view.width > VIEW_WIDTH:
+                        view = view.reduce(max(1, round(view.width / VIEW_WIDTH)))
+                    buf = io.BytesIO()
+                    view.save(buf, "JPEG", quality=VIEW_QUALITY)
+                    small = view.reduce(max(1, view.width // THUMB_WIDTH))  # box-filter most of the way: cheap
+                    uris = (_data_uri(thumbnail(small)), _data_uri(buf.getvalue()))
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-                uri = None
-        cache[rel] = uri
-    return _Thumb(kind=kind, href=_href(rel), data_uri=cache[rel])
+                pass
+        cache[rel] = uris
+    return cache[rel]
 
 
-def _step_thumbs(run_dir: Path, step: StepRecord, cache: dict[str, str | None]) -> list[_Thumb]:
-    shots: list[Shot] = list(step.screenshots)
-    thumbs = [_thumb(run_dir, shot.kind, shot.display_path, cache) for shot in shots]
+def _data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _thumb(run_dir: Path, kind: str, rel: str, cache: dict, step: str = "", screen: str | None = None,
+           number: int = 0) -> _Thumb:
+    thumb, view = _previews(run_dir, rel, cache)
+    return _Thumb(kind=kind, href=_href(rel), data_uri=thumb, view_uri=view, screen=screen, step=step,
+                  id=f"view-{step.replace('.', '-')}-{number}")
+
+
+def _step_thumbs(run_dir: Path, step: StepRecord, cache: dict) -> list[_Thumb]:
+    shots: list[tuple[str, str, str | None]] = [(s.kind, s.display_path, s.screen) for s in step.screenshots]
     if step.screenshot_path and all(s.path != step.screenshot_path and s.annotated_path != step.screenshot_path
-                                    for s in shots):
-        thumbs.append(_thumb(run_dir, "failure", step.screenshot_path, cache))
-    return thumbs
+                                    for s in step.screenshots):
+        shots.append(("failure", step.screenshot_path, step.screen_seen))
+    return [_thumb(run_dir, kind, rel, cache, step.index, screen, n) for n, (kind, rel, screen) in enumerate(shots, 1)]
+
+
+@functools.lru_cache(maxsize=1)
+def _keys_script() -> tuple[Markup, str]:
+    """The page's one script and its CSP source (``'sha256-...'``): the policy allows exactly this text."""
+    text = (Path(__file__).parent / "templates" / KEYS_SCRIPT).read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return Markup(text), f"'sha256-{digest}'"
 
 
 def _duration(seconds: float | None) -> str:
@@ -207,7 +248,8 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("miui_automator.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        finalize=lambda value: printable(value) if isinstance(value, str) else value,
+        # text is cleaned of control characters; markup the renderer built itself (the script) is kept as is
+        finalize=lambda value: printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -227,11 +269,12 @@ def _innermost_failures(record: RunRecord) -> list[StepRecord]:
 def render_html(record: RunRecord, run_dir: Path | str) -> str:
     """The self-contained HTML timeline of the run; screenshots are read from ``run_dir`` for thumbnails."""
     run_dir = Path(run_dir)
-    cache: dict[str, str | None] = {}
+    cache: dict[str, tuple[str | None, str | None]] = {}
     device_rows, device_extra = _device_rows(record.device)
     rows = [(step, _step_thumbs(run_dir, step, cache)) for step in record.steps]
-    failures = [(step, _thumb(run_dir, "failure", step.screenshot_path, cache) if step.screenshot_path else None)
-                for step in _innermost_failures(record)]
+    failures = [(step, _thumb(run_dir, "failure", step.screenshot_path, cache, step.index, step.screen_seen)
+                 if step.screenshot_path else None) for step in _innermost_failures(record)]
+    script, script_source = _keys_script()
     counts = {status: sum(1 for s in record.steps if s.status == status)
               for status in ("passed", "failed", "skipped", STATUS_INCOMPLETE)}
     return embed_fonts(_environment().get_template("report.html.j2").render(
@@ -244,6 +287,9 @@ def render_html(record: RunRecord, run_dir: Path | str) -> str:
         params=[(k, _cell(v)) for k, v in record.params.items()],
         incomplete=record.outcome == OUTCOME_INCOMPLETE,
         version=__version__,
+        viewers=[thumb for _, thumbs in rows for thumb in thumbs if thumb.view_uri],
+        script=script,
+        script_source=script_source,
     ))
 
 

@@ -1,5 +1,7 @@
-"""The listener that turns engine events into a run folder: screenshots (plain and annotated with
-the tap point or swipe path), saved hierarchies of failures, and ``events.jsonl`` records.
+"""The listener that turns engine events into a run folder: screenshots, saved hierarchies of failures,
+and ``events.jsonl`` records. A step that acted leaves two frames: ``before`` (the frame the action was
+aimed at, with an annotated copy showing the tap point or swipe path and the target's bounds) and
+``after`` (the settled screen), each recorded with its screen name.
 
 It is the only part of running a flow that touches the filesystem, so it is where the redaction the
 engine attaches to an observation is applied: typed secrets are blacked out of every frame (plain and
@@ -19,7 +21,7 @@ from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
 from ..report.events import EventWriter
 from ..report.redaction import redact_dump
-from ..vision.frames import annotate, black_out
+from ..vision.frames import PHONE_JPEG, annotate, black_out
 
 SCREENS = "screens"
 
@@ -39,26 +41,41 @@ class ArtifactListener(BaseListener):
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screens")
 
     def _save(self, step_id: str, kind: str, obs: Observation) -> tuple[str | None, str | None]:
+        """Save the frame of ``obs`` (redacted), plus an annotated copy when it carries the action aimed at it."""
         if obs.screenshot is None:
             return None, None
         stem = f"{SCREENS}/{step_id.replace('.', '_')}-{kind}"
         plain = f"{stem}.jpg"  # the phone sends JPEG frames; re-encoding them as PNG only costs time
-        marked = f"{stem}-annotated.jpg" if obs.tap is not None or obs.swipe is not None else None
-        image, tap, swipe = obs.screenshot, obs.tap, obs.swipe
+        acted = obs.tap is not None or obs.swipe is not None or obs.target is not None
+        marked = f"{stem}-annotated.jpg" if acted else None
+        image, tap, swipe, box, screen = obs.screenshot, obs.tap, obs.swipe, obs.target, obs.screen
         if obs.redaction is not None and obs.redaction.boxes:
             image = black_out(image, obs.redaction.boxes)
 
+        # the phone's own JPEG, unless secrets were blacked out of a copy: saving it as sent costs no encoding
+        sent = image.info.get(PHONE_JPEG) if image is obs.screenshot else None
+
         def write() -> None:
             with open_private(self.run_dir / plain, "wb") as f:
-                image.save(f, "JPEG", quality=90)
+                if sent:
+                    f.write(sent)
+                else:
+                    image.save(f, "JPEG", quality=90)
             if marked:
                 with open_private(self.run_dir / marked, "wb") as f:
-                    annotate(image, tap=tap, swipe=swipe, label=f"step {step_id}").save(f, "JPEG", quality=90)
-            self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind,
-                              tap=list(tap) if tap else None, swipe=[list(p) for p in swipe] if swipe else None)
+                    annotate(image, tap=tap, swipe=swipe, box=box, label=f"step {step_id}").save(f, "JPEG", quality=90)
+            self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind, screen=screen,
+                              tap=list(tap) if tap else None, swipe=[list(p) for p in swipe] if swipe else None,
+                              target=list(box) if box else None)
 
         self._encoder.submit(write)
         return plain, marked
+
+    def _save_action(self, step_id: str, obs: Observation, kind: str = "after") -> None:
+        """BEFORE (the frame the action was aimed at, marked) then the settled frame, when the step acted."""
+        if obs.before is not None:
+            self._save(step_id, "before" if kind == "after" else f"{kind}-before", obs.before)
+        self._save(step_id, kind, obs)
 
     def run_start(self, flow, params) -> None:
         masked = dict(params)
@@ -78,7 +95,7 @@ class ArtifactListener(BaseListener):
 
     def step_done(self, step_id, step, obs, duration_s, note) -> None:
         if obs is not None and step.kind != "screenshot":  # a screenshot step saved its evidence already
-            self._save(step_id, "after", obs)
+            self._save_action(step_id, obs)
         self.writer.write("step_done", step=step_id, duration_s=round(duration_s, 3),
                           screen=obs.screen if obs is not None else None, note=note)
         if self.on_step:
@@ -104,8 +121,9 @@ class ArtifactListener(BaseListener):
         self._save(step_id, f"evidence-{name}", obs)
 
     def popup_dismissed(self, step_id, popup, obs) -> None:
-        self.writer.write("popup_dismissed", step=step_id, popup=popup, action=f"tap {obs.tap}")
-        self._save(step_id, f"popup-{popup}", obs)
+        tap = obs.before.tap if obs.before is not None else None
+        self.writer.write("popup_dismissed", step=step_id, popup=popup, action=f"tap {tap}")
+        self._save_action(step_id, obs, f"popup-{popup}")
 
     def log(self, level, message) -> None:
         self.writer.write("log", level=level, message=message)

@@ -30,6 +30,7 @@ DIFF_TOLERANCE = 12  # grey levels a sample pixel may move (JPEG noise, anti-ali
 DIFF_THRESHOLD = 0.002  # share of changed sample pixels that makes two frames "different"
 _CHANGED = [0] * (DIFF_TOLERANCE + 1) + [255] * (255 - DIFF_TOLERANCE)  # grey difference -> changed (255) or not
 MAX_FRAME_PIXELS = 4096 * 4096  # larger than any phone screen; a bigger "screenshot" is a decompression bomb
+PHONE_JPEG = "miui_automator.phone_jpeg"  # key in Image.info: the JPEG bytes the phone sent for this frame
 THUMB_WIDTH = 216
 THUMB_QUALITY = 70
 
@@ -59,6 +60,9 @@ class FrameCheck:
 def decode_frame(data: bytes) -> Image.Image:
     """PNG or JPEG bytes as a fully loaded RGB image; a capture that does not decode fails verification.
 
+    A JPEG frame carries its bytes in ``info[PHONE_JPEG]``: copies (``Image.copy``) carry them too, so a
+    writer saves them only for the very image it was given, never for an edited copy.
+
     The bytes come from the phone: the size in the header is checked before any pixel is decoded
     (a decompression bomb), and the image is loaded here, so a truncated file fails now rather than
     when a caller later saves it.
@@ -71,7 +75,11 @@ def decode_frame(data: bytes) -> Image.Image:
             raise VerificationFailed(f"screenshot does not decode: {img.width}x{img.height} is larger than any "
                                      "screen (a decompression bomb)", size=len(data))
         img.load()
-        return img if img.mode == "RGB" else img.convert("RGB")
+        frame = img if img.mode == "RGB" else img.convert("RGB")
+        if img.format == "JPEG":
+            # kept with the frame, so a writer can save what the phone sent instead of encoding it again
+            frame.info[PHONE_JPEG] = data
+        return frame
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError,
             MemoryError) as exc:
         raise VerificationFailed(f"screenshot does not decode: {type(exc).__name__}: {exc}", size=len(data)) from None
@@ -218,13 +226,21 @@ def annotate(
     tap: Point | None = None,
     swipe: tuple[Point, Point] | None = None,
     label: str | None = None,
+    box: tuple[int, int, int, int] | None = None,
 ) -> Image.Image:
-    """A copy of ``img`` showing what the runner did: a ring and dot at the tap, an arrow along the swipe,
-    and the label in a caption strip added *below* the frame, so the evidence itself stays uncovered."""
+    """A copy of ``img`` showing what the runner did: the target element's ``box`` outlined, a ring and dot
+    at the tap, an arrow along the swipe, and the label in a caption strip added *below* the frame, so the
+    evidence itself stays uncovered."""
     out = img.convert("RGB") if img.mode != "RGB" else img.copy()
     scale = max(out.width, 1) / 1080
     line = max(3, round(10 * scale))
     draw = ImageDraw.Draw(out)
+    if box is not None:
+        left, top, right, bottom = (int(v) for v in box)
+        if right > left and bottom > top:
+            edge = max(2, line // 2)
+            draw.rectangle((left - edge, top - edge, right + edge, bottom + edge), outline=WHITE, width=edge + 2)
+            draw.rectangle((left, top, right, bottom), outline=RED, width=edge)
     if swipe is not None:
         (x1, y1), (x2, y2) = swipe
         _arrow(draw, (int(x1), int(y1)), (int(x2), int(y2)), line)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
@@ -203,3 +204,102 @@ steps:
     assert [e["step"] for e in failed] == ["1"] and "gone_timeout='soon' is not a number of seconds" in failed[0]["error"]
     assert events[-1]["type"] == "run_end" and events[-1]["outcome"] == "failed"
     assert [e["step"] for e in events if e["type"] == "step_start"] == ["1"]
+
+
+class _Shots:
+    """A phone's driver that counts screenshots; ``frozen``: its capture stopped updating (every frame
+    is the first one), as a stuck capture path does."""
+
+    def __init__(self, driver: AndroidDevice, frozen: bool = False) -> None:
+        self._driver = driver
+        self._frozen = frozen
+        self._frame = None
+        self.shots = 0
+
+    def __getattr__(self, name):
+        return getattr(self._driver, name)
+
+    def screenshot(self):
+        self.shots += 1
+        if not self._frozen:
+            return self._driver.screenshot()
+        if self._frame is None:
+            self._frame = self._driver.screenshot()
+        return self._frame.copy()
+
+
+def _run_on(driver, text: str, tmp_path: Path):
+    path = tmp_path / "flow.yaml"
+    path.write_text(text, encoding="utf-8")
+    flow = run.load(str(path))
+    outcome = run.execute(run.RunPlan(flow, driver.info()), driver, run_dir=tmp_path / "run")
+    events = [json.loads(line) for line in (outcome.run_dir / "events.jsonl").read_text().splitlines()]
+    return outcome, events
+
+
+def test_a_frame_that_did_not_change_while_the_hierarchy_did_fails(make_phone, tmp_path):
+    dev = make_phone("hyperos1-en")
+    flow = """
+name: frozen
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: settings_home
+  - tap: {text: About phone}
+    expect: about_phone
+"""
+    outcome, events = _run_on(_Shots(AndroidDevice(dev.serial), frozen=True), flow, tmp_path)
+    assert outcome.result.exit_code == 1
+    assert "the hierarchy changed but the screenshot did not" in outcome.result.error
+    assert [e["step"] for e in events if e["type"] == "step_failed"] == ["2"]
+
+
+TWO_TAPS = """
+name: two-taps
+steps:
+  - open: {component: com.android.settings/.MainSettings}
+    expect: settings_home
+  - tap: {text: About phone}
+    expect: about_phone
+  - tap: {text: Back up and restore}
+    expect: backup_and_restore
+"""
+
+
+def test_an_action_is_shown_on_the_frame_it_was_aimed_at_beside_the_settled_one(make_phone, tmp_path):
+    dev = make_phone("hyperos1-en")
+    counting = _Shots(AndroidDevice(dev.serial))
+    outcome, events = _run_on(counting, TWO_TAPS, tmp_path)
+    assert outcome.result.outcome == "passed", outcome.result.error
+    shots = {(e["step"], e["kind"]): e for e in events if e["type"] == "screenshot"}
+    before, after = shots[("2", "before")], shots[("2", "after")]
+    assert (before["screen"], after["screen"]) == ("settings_home", "about_phone")
+    assert before["annotated_path"] and not after["annotated_path"] and after["tap"] is None
+    left, top, right, bottom = before["target"]
+    assert left <= before["tap"][0] <= right and top <= before["tap"][1] <= bottom
+    assert shots[("3", "before")]["screen"] == "about_phone"
+    # the before-frame is the previous step's after-frame: one screenshot per step, plus the first "before"
+    assert counting.shots == 4
+    with Image.open(outcome.run_dir / shots[("2", "after")]["path"]) as a, \
+            Image.open(outcome.run_dir / shots[("3", "before")]["path"]) as b:
+        assert ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+
+
+def _fault_known(name: str) -> bool:
+    try:
+        parse_faults(f"{name}=about_phone")
+    except Exception:  # noqa: BLE001 - an older simulator refuses the spec
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _fault_known("noidle"), reason="the installed simulator has no noidle fault yet")
+def test_a_screen_that_never_goes_idle_is_proved_within_the_budget(make_phone, tmp_path):
+    from miui_automator.flow import waits
+
+    dev = make_phone("hyperos1-en", faults=parse_faults("noidle=about_phone"))
+    outcome, events = _run(dev.serial, TWO_TAPS, tmp_path)
+    assert outcome.result.outcome == "passed", outcome.result.error
+    done = {e["step"]: e for e in events if e["type"] == "step_done"}
+    assert "about_phone never goes idle" in done["2"]["note"] and "about_phone never goes idle" in done["3"]["note"]
+    assert all(done[s]["duration_s"] <= waits.BUSY_STEP_BUDGET_S for s in ("2", "3"))
+    assert any("never went idle" in e["message"] for e in events if e["type"] == "log")

@@ -76,7 +76,7 @@ def test_event_log_screens_and_ledgers_are_private(tmp_path, loose_umask):
     listener = ArtifactListener(run, writer)
 
     class Obs:
-        screenshot, tap, swipe, screen, redaction = image, (1, 1), None, "x", None
+        screenshot, tap, swipe, screen, redaction, target = image, (1, 1), None, "x", None, None
 
         class hierarchy:
             source = "<hierarchy/>"

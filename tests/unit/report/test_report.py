@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -230,7 +232,8 @@ def test_render_passed_run(tmp_path: Path) -> None:
     assert "Open Settings" in html and "Tap &#34;Sign out&#34; &amp; confirm" in html
     assert "Tap “Mi Account” &lt;b&gt;" in html and "Tap “Mi Account” <b>" not in html
     assert 'id="outcome">passed<' in html
-    assert html.count('src="data:image/jpeg;base64,') == 3
+    assert html.count('src="data:image/jpeg;base64,') == 6  # a thumbnail and an in-page view each
+    assert html.count('<div class="viewer"') == 3
     assert 'href="screens/001-after.png"' in html
     assert "1234567890" not in html and "12******90" in html and "jo.doe" not in html
     assert "<th>OS</th><td>MIUI 14 (V14.0.5)</td>" in html and "<th>os_family</th><td>MIUI</td>" in html
@@ -240,16 +243,22 @@ def test_render_passed_run(tmp_path: Path) -> None:
 def test_html_thumbnails_are_decodable_jpegs(tmp_path: Path) -> None:
     html = render_all(passed_run(tmp_path))["html"].read_text(encoding="utf-8")
     uris = re.findall(r'src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(uris) == 3
+    assert len(uris) == 6
     thumb = Image.open(io.BytesIO(base64.b64decode(uris[0])))
     assert thumb.format == "JPEG" and thumb.width == 216
+    views = [Image.open(io.BytesIO(base64.b64decode(u))) for u in uris[3:]]
+    assert all(v.format == "JPEG" and v.width > thumb.width for v in views)
 
 
 def test_html_fetches_nothing_external(tmp_path: Path) -> None:
     html = render_all(passed_run(tmp_path))["html"].read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html
-    assert not re.search(r"<(script|link|iframe)\b", html, re.I)
+    assert not re.search(r"<(link|iframe)\b", html, re.I) and not re.search(r"<script\b[^>]*\bsrc", html, re.I)
     assert "default-src 'none'" in html
+    # the one inline script runs because the policy names its hash, and nothing else could
+    script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    assert f"script-src 'sha256-{digest}'" in unescape(html) and html.count("<script") == 1
 
 
 def test_render_failed_run(tmp_path: Path) -> None:
@@ -317,7 +326,7 @@ def test_missing_screenshot_file_does_not_break_rendering(tmp_path: Path) -> Non
     (tmp_path / "screens" / "002-after.png").unlink()
     (tmp_path / "screens" / "003-after.png").write_bytes(b"garbage")
     html = render_all(tmp_path)["html"].read_text(encoding="utf-8")
-    assert html.count('src="data:image/jpeg;base64,') == 1
+    assert html.count('src="data:image/jpeg;base64,') == 2  # the one left: its thumbnail and its view
     assert html.count("file missing") == 2
 
 
