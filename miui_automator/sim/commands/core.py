@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
+from typing import Callable, Sequence
 
 from .base import CommandError, Ctx, ExitShell, local_time, to_int
 
@@ -472,33 +473,27 @@ def _count_arg(args: list[str], command: str) -> tuple[str, int, list[str]]:
     return mode, n, files
 
 
-def head(ctx: Ctx, args: list[str]) -> int:
-    mode, n, files = _count_arg(args, "head")
+def _slice_inputs(ctx: Ctx, args: list[str], command: str, pick: Callable[[Sequence, str, int], Sequence]) -> int:
+    """head and tail: ``pick(items, mode, n)`` chooses the bytes (``-c``) or lines of each input."""
+    mode, n, files = _count_arg(args, command)
     rc = 0
     for _, data in _inputs(ctx, files):
         if data is None:
             rc = 1
-            continue
-        if mode.startswith("c"):
-            ctx.out(data[:n])
+        elif mode.startswith("c"):
+            ctx.out(pick(data, mode, n))
         else:
-            ctx.out(b"".join(data.splitlines(keepends=True)[:n]))
+            ctx.out(b"".join(pick(data.splitlines(keepends=True), mode, n)))
     return rc
+
+
+def head(ctx: Ctx, args: list[str]) -> int:
+    return _slice_inputs(ctx, args, "head", lambda items, mode, n: items[:n])
 
 
 def tail(ctx: Ctx, args: list[str]) -> int:
-    mode, n, files = _count_arg(args, "tail")
-    rc = 0
-    for _, data in _inputs(ctx, files):
-        if data is None:
-            rc = 1
-            continue
-        if mode.startswith("c"):
-            ctx.out(data[n - 1:] if mode.endswith("+") else data[-n:] if n else b"")
-        else:
-            lines = data.splitlines(keepends=True)
-            ctx.out(b"".join(lines[n - 1:] if mode.endswith("+") else lines[-n:] if n else []))
-    return rc
+    return _slice_inputs(ctx, args, "tail",
+                         lambda items, mode, n: items[n - 1:] if mode.endswith("+") else items[-n:] if n else items[:0])
 
 
 def wc(ctx: Ctx, args: list[str]) -> int:
