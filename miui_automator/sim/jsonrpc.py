@@ -141,6 +141,17 @@ def _str(value: Any) -> str | None:
     raise params_invalid()
 
 
+def _answer(arity: int, result: Any = None) -> Callable[..., Any]:
+    """A method u2.jar answers without looking at the phone: its arguments are counted and
+    ``result`` is the answer (None: a void method)."""
+
+    def method(self: "JsonRpc", *args: Any) -> Any:
+        _arity(args, arity)
+        return result
+
+    return method
+
+
 class JsonRpc:
     """One u2.jar server instance for one phone: named UiObjects, touch state and settings live here."""
 
@@ -166,7 +177,7 @@ class JsonRpc:
             result = method(*args)
             if isinstance(result, GeneratorType):
                 result = yield from result
-            cost = self._cost(method.__name__[len("rpc_"):], result)
+            cost = self._cost(request["method"], result)
             if cost > 0:
                 yield cost  # the phone's own time for this call (timing.py); 0 under "instant"
         except RpcError as exc:
@@ -268,9 +279,7 @@ class JsonRpc:
         return check()
 
     # ------------------------------------------------------------ service
-    def rpc_ping(self, *args: Any) -> str:
-        _arity(args, 0)
-        return "pong"
+    rpc_ping = _answer(0, "pong")
 
     def rpc_deviceInfo(self, *args: Any) -> dict[str, Any]:
         _arity(args, 0)
@@ -309,19 +318,10 @@ class JsonRpc:
         _arity(args, 1)
         _str(args[0])
 
-    def rpc_getLastTraversedText(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_clearLastTraversedText(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_openNotification(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return True
-
-    def rpc_openQuickSettings(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return True
+    rpc_getLastTraversedText = _answer(0)
+    rpc_clearLastTraversedText = _answer(0)
+    rpc_openNotification = _answer(0, True)
+    rpc_openQuickSettings = _answer(0, True)
 
     def rpc_isScreenOn(self, *args: Any) -> bool:
         _arity(args, 0)
@@ -390,9 +390,7 @@ class JsonRpc:
         _arity(args, 3)
         self._watchers.add(str(args[0]))
 
-    def rpc_registerPressKeyskWatcher(self, *args: Any) -> None:
-        _arity(args, 3)
-        self._watchers.add(str(args[0]))
+    rpc_registerPressKeyskWatcher = rpc_registerClickUiObjectWatcher
 
     def rpc_removeWatcher(self, *args: Any) -> None:
         _arity(args, 1)
@@ -402,19 +400,10 @@ class JsonRpc:
         _arity(args, 0)
         return sorted(self._watchers)
 
-    def rpc_hasWatcherTriggered(self, *args: Any) -> bool:
-        _arity(args, 1)
-        return False
-
-    def rpc_hasAnyWatcherTriggered(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return False
-
-    def rpc_resetWatcherTriggers(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_runWatchers(self, *args: Any) -> None:
-        _arity(args, 0)
+    rpc_hasWatcherTriggered = _answer(1, False)
+    rpc_hasAnyWatcherTriggered = _answer(0, False)
+    rpc_resetWatcherTriggers = _answer(0)
+    rpc_runWatchers = _answer(0)
 
     # ------------------------------------------------------------ keys, clipboard, text
     def rpc_pressKey(self, *args: Any) -> bool:
