@@ -152,6 +152,19 @@ def _answer(arity: int, result: Any = None) -> Callable[..., Any]:
     return method
 
 
+def _scroller(arity: int, fraction: float, many: bool = False) -> Callable[..., Any]:
+    """A UiScrollable method (``target, vertical, ...``): one scroll by ``fraction`` of the target's
+    height, or with ``many`` up to ``args[2]`` of them (to the beginning or the end)."""
+
+    def method(self: "JsonRpc", *args: Any) -> bool:
+        _arity(args, arity)
+        if many:
+            return self._scroll_many(args[0], _bool(args[1]), fraction, _int(args[2]))
+        return self._scroll(args[0], _bool(args[1]), fraction)
+
+    return method
+
+
 class JsonRpc:
     """One u2.jar server instance for one phone: named UiObjects, touch state and settings live here."""
 
@@ -655,37 +668,14 @@ class JsonRpc:
                 break
         return True
 
-    def rpc_scrollForward(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll(args[0], _bool(args[1]), SCROLL_FRACTION)
-
-    def rpc_scrollBackward(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll(args[0], _bool(args[1]), -SCROLL_FRACTION)
-
-    def rpc_flingForward(self, *args: Any) -> bool:
-        _arity(args, 2)
-        return self._scroll(args[0], _bool(args[1]), FLING_FRACTION)
-
-    def rpc_flingBackward(self, *args: Any) -> bool:
-        _arity(args, 2)
-        return self._scroll(args[0], _bool(args[1]), -FLING_FRACTION)
-
-    def rpc_scrollToBeginning(self, *args: Any) -> bool:
-        _arity(args, 4)
-        return self._scroll_many(args[0], _bool(args[1]), -SCROLL_FRACTION, _int(args[2]))
-
-    def rpc_scrollToEnd(self, *args: Any) -> bool:
-        _arity(args, 4)
-        return self._scroll_many(args[0], _bool(args[1]), SCROLL_FRACTION, _int(args[2]))
-
-    def rpc_flingToBeginning(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll_many(args[0], _bool(args[1]), -FLING_FRACTION, _int(args[2]))
-
-    def rpc_flingToEnd(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll_many(args[0], _bool(args[1]), FLING_FRACTION, _int(args[2]))
+    rpc_scrollForward = _scroller(3, SCROLL_FRACTION)
+    rpc_scrollBackward = _scroller(3, -SCROLL_FRACTION)
+    rpc_flingForward = _scroller(2, FLING_FRACTION)
+    rpc_flingBackward = _scroller(2, -FLING_FRACTION)
+    rpc_scrollToBeginning = _scroller(4, -SCROLL_FRACTION, many=True)
+    rpc_scrollToEnd = _scroller(4, SCROLL_FRACTION, many=True)
+    rpc_flingToBeginning = _scroller(3, -FLING_FRACTION, many=True)
+    rpc_flingToEnd = _scroller(3, FLING_FRACTION, many=True)
 
     def _scroll_into_view(self, container: Any, target: dict[str, Any], vertical: bool) -> bool:
         """UiScrollable.scrollIntoView: from the top, scroll until a child matching ``target`` shows."""
