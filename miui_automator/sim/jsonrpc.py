@@ -10,6 +10,11 @@ echoed, ``result`` is always present (``null`` for void), ``params`` may be a li
 missing, numbers are coerced the way Jackson does (``200.0`` -> ``200``). Exceptions become
 ``{"code": -32001, "message": <java class>, "data": <text>}``; an unknown method is jsonrpc4j's
 ``-32601 "method not found"`` (``makeToast`` is one: it is not in the jar's interface).
+
+The module is longer than most because :class:`JsonRpc` is the jar's one service interface:
+every method shares the server's state (named UiObjects, watchers, the configurator, the touch in
+progress, the cached tree), so they stay methods of one class; the selector matching is in
+selector.py and the screen model in phone.py.
 """
 
 from __future__ import annotations

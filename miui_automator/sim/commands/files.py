@@ -1,6 +1,10 @@
 """Toybox file tools over the phone's virtual file system, with toybox's output formats and
 error messages, and the write permissions uid 2000 (shell) has on a user build: shared
 storage and /data/local/tmp are writable, /system is read-only, app data is private.
+
+The module is longer than most because every file tool shares one set of rules kept in the
+helpers at its top (how a path resolves, who may read or write it, toybox's wording of each
+error and its per-argument error loop); split up, those rules would be imported everywhere.
 """
 
 from __future__ import annotations
