@@ -125,6 +125,14 @@ def _detach(ctx: Ctx, norm: str) -> Entry:
     return parent.children.pop(posixpath.basename(norm))
 
 
+def _remove(ctx: Ctx, norm: str) -> str | None:
+    """Take ``norm`` out of its folder, or say why the shell user may not (nothing changes then)."""
+    reason = _writable_parent(ctx, norm)
+    if reason is None:
+        _detach(ctx, norm)
+    return reason
+
+
 def _attach(ctx: Ctx, norm: str, entry: Entry) -> None:
     parent = ctx.phone.state.fs.lookup(posixpath.dirname(norm))
     assert parent is not None
@@ -454,11 +462,8 @@ def rm(ctx: Ctx, args: list[str]) -> int:
         if norm in WRITABLE_ROOTS:
             entry.children.clear()  # the contents go; the mount point itself stays
             return f"rm: {path}: Permission denied"
-        reason = _writable_parent(ctx, norm)
-        if reason:
-            return f"rm: {path}: {reason}"
-        _detach(ctx, norm)
-        return None
+        reason = _remove(ctx, norm)
+        return f"rm: {path}: {reason}" if reason else None
 
     return _each(ctx, paths, one)
 
@@ -471,11 +476,8 @@ def rmdir(ctx: Ctx, args: list[str]) -> int:
         elif entry is not None and entry.children:
             reason = "Directory not empty"
         elif entry is not None:
-            reason = _writable_parent(ctx, norm)
-        if reason:
-            return f"rmdir: '{path}': {reason}"
-        _detach(ctx, norm)
-        return None
+            reason = _remove(ctx, norm)
+        return f"rmdir: '{path}': {reason}" if reason else None
 
     return _each(ctx, args, one)
 
