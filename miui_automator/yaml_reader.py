@@ -23,8 +23,8 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Collection, Iterable
-from typing import NoReturn
+from collections.abc import Callable, Collection, Iterable
+from typing import Any, NoReturn
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -177,35 +177,35 @@ class _BoundedLoader(yaml.SafeLoader):
         return node
 
     def compose_sequence_node(self, anchor: str | None) -> SequenceNode:
-        start = self.get_event()
-        tag = start.tag
-        if tag is None or tag == "!":
-            tag = self.resolve(SequenceNode, None, start.implicit)
-        node = SequenceNode(tag, [], start.start_mark, None, flow_style=start.flow_style)
-        if anchor is not None:
-            self.anchors[anchor] = node
-        while not self.check_event(SequenceEndEvent):
-            if len(node.value) >= MAX_ENTRIES:
-                raise _Refused(self.peek_event().start_mark.line + 1,
-                               f"a list holds more than {MAX_ENTRIES} items (list starts at line {start.start_mark.line + 1})")
+        def add_item(node: SequenceNode) -> None:
             node.value.append(self.compose_node(node, len(node.value)))
-        node.end_mark = self.get_event().end_mark
-        return node
+
+        return self._compose_collection(anchor, SequenceNode, SequenceEndEvent, add_item,
+                                        f"a list holds more than {MAX_ENTRIES} items (list starts at line {{start}})")
 
     def compose_mapping_node(self, anchor: str | None) -> MappingNode:
+        def add_pair(node: MappingNode) -> None:
+            key = self.compose_node(node, None)
+            node.value.append((key, self.compose_node(node, key)))
+
+        return self._compose_collection(anchor, MappingNode, MappingEndEvent, add_pair,
+                                        f"a mapping holds more than {MAX_ENTRIES} keys (mapping starts at line {{start}})")
+
+    def _compose_collection(self, anchor: str | None, node_class: type, end_event: type,
+                            add_entry: Callable[[Any], None], too_many: str) -> Any:
+        """PyYAML's composition of a list or mapping, refusing more than ``MAX_ENTRIES`` entries
+        (``too_many`` names the line the collection starts at as ``{start}``)."""
         start = self.get_event()
         tag = start.tag
         if tag is None or tag == "!":
-            tag = self.resolve(MappingNode, None, start.implicit)
-        node = MappingNode(tag, [], start.start_mark, None, flow_style=start.flow_style)
+            tag = self.resolve(node_class, None, start.implicit)
+        node = node_class(tag, [], start.start_mark, None, flow_style=start.flow_style)
         if anchor is not None:
             self.anchors[anchor] = node
-        while not self.check_event(MappingEndEvent):
+        while not self.check_event(end_event):
             if len(node.value) >= MAX_ENTRIES:
-                raise _Refused(self.peek_event().start_mark.line + 1, f"a mapping holds more than {MAX_ENTRIES} keys "
-                                                                      f"(mapping starts at line {start.start_mark.line + 1})")
-            key = self.compose_node(node, None)
-            node.value.append((key, self.compose_node(node, key)))
+                raise _Refused(self.peek_event().start_mark.line + 1, too_many.format(start=start.start_mark.line + 1))
+            add_entry(node)
         node.end_mark = self.get_event().end_mark
         return node
 

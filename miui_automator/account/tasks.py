@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
+from typing import Callable, TypeVar
 
 from ..errors import StepFailed
 from ..tasks import TaskArg, TaskContext, task
@@ -18,6 +20,8 @@ LEDGER_ARGS = (
     TaskArg("account", "text", None, "the full account id; the ledger masks it"),
     TaskArg("ledger", doc="the ledger file; empty for $MIUI_AUTOMATOR_LEDGER or runs/ledger.sqlite3"),
 )
+
+T = TypeVar("T")
 
 # "2026-12-30" on English pages, "2026年12月30日" on Chinese ones.
 _DATE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})")
@@ -51,6 +55,13 @@ def _ledger(ctx: TaskContext) -> DeletionLedger:
     return DeletionLedger(ledger_path(ctx.arg("ledger") or None))
 
 
+def _record(ctx: TaskContext, account: str, write: Callable[[DeletionLedger, str], T]) -> tuple[T, str, Path]:
+    """``write(ledger, device)`` on the open ledger for this phone: (what it returned, the device, the ledger file)."""
+    device = _device(ctx)
+    with _ledger(ctx) as ledger:
+        return write(ledger, device), device, ledger.path
+
+
 @task("record-deletion-requested", *LEDGER_ARGS)
 def record_deletion_requested(ctx: TaskContext) -> str:
     """On the "deletion requested" page: record the request and the day it completes, as the page states it."""
@@ -58,27 +69,24 @@ def record_deletion_requested(ctx: TaskContext) -> str:
     ends_on = deletion_date(ctx.driver.hierarchy().texts())
     if ends_on is None:
         raise StepFailed("the deletion page shows no date the deletion completes; the request was not recorded")
-    device = _device(ctx)
-    with _ledger(ctx) as ledger:
+
+    def write(ledger: DeletionLedger, device: str):
         entry = ledger.requested(account, device, ends_on)
-        left = entry.days_left(ledger.today())
-        where = ledger.path
+        return entry, entry.days_left(ledger.today())
+
+    (entry, left), device, where = _record(ctx, account, write)
     return f"deletion of {entry.account} requested from {device}: completes on {ends_on} ({left} days to cancel); ledger {where}"
 
 
 @task("record-deletion-cancelled", *LEDGER_ARGS)
 def record_deletion_cancelled(ctx: TaskContext) -> str:
-    account, device = _account(ctx), _device(ctx)
-    with _ledger(ctx) as ledger:
-        entry = ledger.cancelled(account, device)
-        where = ledger.path
+    account = _account(ctx)
+    entry, device, where = _record(ctx, account, lambda ledger, device: ledger.cancelled(account, device))
     return f"deletion of {entry.account} cancelled from {device}; ledger {where}"
 
 
 @task("record-account-deleted", *LEDGER_ARGS)
 def record_account_deleted(ctx: TaskContext) -> str:
-    account, device = _account(ctx), _device(ctx)
-    with _ledger(ctx) as ledger:
-        entry = ledger.completed(account, device)
-        where = ledger.path
+    account = _account(ctx)
+    entry, _, where = _record(ctx, account, lambda ledger, device: ledger.completed(account, device))
     return f"{entry.account} is deleted (Xiaomi's sign-in says so); ledger {where}"

@@ -86,14 +86,9 @@ class HNode:
         return left <= x < right and top <= y < bottom
 
     def __repr__(self) -> str:
-        parts = [self.cls.rsplit(".", 1)[-1]]
-        if self.text:
-            parts.append(f"text={self.text!r}")
-        if self.rid:
-            parts.append(f"id={self.rid!r}")
-        if self.desc:
-            parts.append(f"desc={self.desc!r}")
-        parts.append("bounds=[{},{}][{},{}]".format(*self.bounds))
+        named = [f"{label}={value!r}" for label, value in (("text", self.text), ("id", self.rid), ("desc", self.desc))
+                 if value]
+        parts = [self.cls.rsplit(".", 1)[-1], *named, "bounds=[{},{}][{},{}]".format(*self.bounds)]
         return f"HNode({', '.join(parts)})"
 
 
@@ -123,21 +118,22 @@ class Hierarchy:
     def _pos(self) -> dict[HNode, int]:
         return {node: i for i, node in enumerate(self.nodes)}
 
-    @cached_property
-    def _by_rid(self) -> dict[str, list[HNode]]:
+    def _index_by(self, attribute: str) -> dict[str, list[HNode]]:
+        """Nodes with a non-empty ``attribute``, by its value, each list in document order."""
         index: dict[str, list[HNode]] = {}
         for node in self.nodes:
-            if node.rid:
-                index.setdefault(node.rid, []).append(node)
+            key = getattr(node, attribute)
+            if key:
+                index.setdefault(key, []).append(node)
         return index
 
     @cached_property
+    def _by_rid(self) -> dict[str, list[HNode]]:
+        return self._index_by("rid")
+
+    @cached_property
     def _by_text(self) -> dict[str, list[HNode]]:
-        index: dict[str, list[HNode]] = {}
-        for node in self.nodes:
-            if node.text:
-                index.setdefault(node.text, []).append(node)
-        return index
+        return self._index_by("text")
 
     def _indexed(self, index: dict[str, list[HNode]], keys: tuple[str, ...]) -> list[HNode]:
         if len(keys) == 1:

@@ -26,6 +26,9 @@ Hooks (all optional, default: do nothing):
 
 Fault objects carry per-phone state, so a parsed :class:`FaultSet` is a template: a phone takes
 :meth:`FaultSet.fresh` copies and two phones started from one spec never share a counter.
+
+The module is longer than most (about 500 lines) on purpose: every fault kind, its help line and
+the registry that parses and lists them stay in one file, so the list a user sees is the list here.
 """
 
 from __future__ import annotations
@@ -124,21 +127,69 @@ class Fault:
         return False
 
 
-# ---------------------------------------------------------------------- the faults
-@dataclass
-class Popup(Fault):
-    name: ClassVar[str] = "popup"
-    usage: ClassVar[str] = "[=N]"
-    help: ClassVar[str] = 'a Xiaomi Cloud promo popup ("Later") over the screen after every N-th action (default 3)'
-    every: int = 3
+class ValueFault(Fault):
+    """A fault set by one value: its first field, read from the spec by ``read`` and written back
+    by ``write``, so a fault with a value declares only how its value is read."""
+
+    @classmethod
+    def read(cls, value: str | None):
+        raise NotImplementedError
+
+    @staticmethod
+    def write(value) -> str:
+        return str(value)
 
     @classmethod
     def parse(cls, value: str | None) -> "Fault":
-        return cls(_int(cls.name, value, 3))
+        return cls(cls.read(value))
 
     @property
     def spec(self) -> str:
-        return f"{self.name}={self.every}"
+        return f"{self.name}={self.write(getattr(self, dataclasses.fields(self)[0].name))}"
+
+
+class CountFault(ValueFault):
+    """A fault with one whole number, ``low``..``high``; ``default`` when none is given (None: required)."""
+
+    default: ClassVar[int | None] = None
+    low: ClassVar[int] = 1
+    high: ClassVar[int | None] = None
+
+    @classmethod
+    def read(cls, value: str | None) -> int:
+        return _int(cls.name, value, cls.default, cls.low, cls.high)
+
+
+class TextFault(ValueFault):
+    """A fault with one required word (a path, a screen name); ``missing`` says what to give."""
+
+    missing: ClassVar[str] = ""
+
+    @classmethod
+    def read(cls, value: str | None) -> str:
+        if not value:
+            raise ConfigError(f"fault {cls.name!r} needs {cls.missing}")
+        return value
+
+
+class StartFault(Fault):
+    """A fault that only changes how the phone starts: ``starts`` names the phone-state fields it sets at boot."""
+
+    starts: ClassVar[dict[str, object]] = {}
+
+    def boot(self, phone: "Phone") -> None:
+        for attribute, value in self.starts.items():
+            setattr(phone.state, attribute, value)
+
+
+# ---------------------------------------------------------------------- the faults
+@dataclass
+class Popup(CountFault):
+    name: ClassVar[str] = "popup"
+    usage: ClassVar[str] = "[=N]"
+    help: ClassVar[str] = 'a Xiaomi Cloud promo popup ("Later") over the screen after every N-th action (default 3)'
+    default: ClassVar[int | None] = 3
+    every: int = 3
 
     def popup(self, phone: "Phone"):
         from .screens import CloudPromoPopup
@@ -164,39 +215,32 @@ class Update(Popup):
 
 
 @dataclass
-class Slow(Fault):
+class Slow(ValueFault):
     name: ClassVar[str] = "slow"
     usage: ClassVar[str] = "=SECONDS"
     help: ClassVar[str] = "screen transitions take this long; the old screen stays visible and ignores touches meanwhile"
     seconds: float = 0.5
 
     @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        return cls(_seconds(cls.name, value))
+    def read(cls, value: str | None) -> float:
+        return _seconds(cls.name, value)
 
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.seconds:g}"
+    @staticmethod
+    def write(value: float) -> str:
+        return f"{value:g}"
 
     def transition(self, phone: "Phone", before: list["Node"]) -> None:
         phone.freeze(before, self.seconds)
 
 
 @dataclass
-class U2Crash(Fault):
+class U2Crash(CountFault):
     name: ClassVar[str] = "u2crash"
     usage: ClassVar[str] = "[=N]"
     help: ClassVar[str] = "the uiautomator2 server dies after N JSON-RPC calls, once (default 20)"
+    default: ClassVar[int | None] = 20
     after: int = 20
     crashed: bool = field(default=False, init=False)
-
-    @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        return cls(_int(cls.name, value, 20))
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.after}"
 
     def u2_call(self, phone: "Phone") -> bool:
         if not self.crashed and phone.u2_calls >= self.after:
@@ -249,12 +293,10 @@ class NoInput(Fault):
 
 
 @dataclass
-class NoInstall(Fault):
+class NoInstall(StartFault):
     name: ClassVar[str] = "noinstall"
     help: ClassVar[str] = '"Install via USB" off (persist.security.adbinstall=0): pm install is refused'
-
-    def boot(self, phone: "Phone") -> None:
-        phone.state.usb_install = False
+    starts: ClassVar[dict[str, object]] = {"usb_install": False}
 
 
 @dataclass
@@ -270,38 +312,27 @@ class ShowPassword(Fault):
 
 
 @dataclass
-class Locked(Fault):
+class Locked(StartFault):
     name: ClassVar[str] = "locked"
     help: ClassVar[str] = "the screen starts locked (swipe up to unlock)"
-
-    def boot(self, phone: "Phone") -> None:
-        phone.state.locked = True
+    starts: ClassVar[dict[str, object]] = {"locked": True}
 
 
 @dataclass
-class ScreenOff(Fault):
+class ScreenOff(StartFault):
     name: ClassVar[str] = "screenoff"
     help: ClassVar[str] = "the screen starts off (and locked)"
-
-    def boot(self, phone: "Phone") -> None:
-        phone.state.screen_on = False
-        phone.state.locked = True
+    starts: ClassVar[dict[str, object]] = {"screen_on": False, "locked": True}
 
 
 @dataclass
-class Battery(Fault):
+class Battery(CountFault):
     name: ClassVar[str] = "battery"
     usage: ClassVar[str] = "=PERCENT"
     help: ClassVar[str] = "battery level, not charging"
+    low: ClassVar[int] = 0
+    high: ClassVar[int | None] = 100
     level: int = 50
-
-    @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        return cls(_int(cls.name, value, low=0, high=100))
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.level}"
 
     def boot(self, phone: "Phone") -> None:
         phone.state.battery = self.level
@@ -309,40 +340,24 @@ class Battery(Fault):
 
 
 @dataclass
-class BlackFrame(Fault):
+class BlackFrame(CountFault):
     name: ClassVar[str] = "blackframe"
     usage: ClassVar[str] = "[=N]"
     help: ClassVar[str] = "the N-th screenshot and every later one is a black frame (default 1)"
+    default: ClassVar[int | None] = 1
     start: int = 1
-
-    @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        return cls(_int(cls.name, value, 1))
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.start}"
 
     def screenshot(self, phone: "Phone", count: int) -> bool:
         return count >= self.start
 
 
 @dataclass
-class Changing(Fault):
+class Changing(TextFault):
     name: ClassVar[str] = "changing"
     usage: ClassVar[str] = "=PATH"
     help: ClassVar[str] = "the file at PATH grows every time it is read (a file that changes while it is pulled)"
+    missing: ClassVar[str] = "a file path"
     path: str = ""
-
-    @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        if not value:
-            raise ConfigError("fault 'changing' needs a file path")
-        return cls(value)
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.path}"
 
     def boot(self, phone: "Phone") -> None:
         from .vfs import normpath
@@ -364,7 +379,7 @@ class Carrier(Fault):
 
 
 @dataclass
-class NoIdle(Fault):
+class NoIdle(TextFault):
     """A screen that never settles: MIUI's About phone animates its logo for ever, so every idle
     wait on it runs out. `uiautomator dump` gives up with "ERROR: could not get idle state."
     after its 10 s (the timing profile's figure; ``Timing(shell_dump_idle_timeout=...)`` shortens
@@ -375,17 +390,8 @@ class NoIdle(Fault):
     usage: ClassVar[str] = "=SCREEN"
     help: ClassVar[str] = ('screen SCREEN never becomes idle (an endless animation): `uiautomator dump` fails with '
                            '"could not get idle state" after its idle timeout, uiautomator2 idle waits run out')
+    missing: ClassVar[str] = "a screen name, e.g. noidle=about_phone"
     screen: str = ""
-
-    @classmethod
-    def parse(cls, value: str | None) -> "Fault":
-        if not value:
-            raise ConfigError("fault 'noidle' needs a screen name, e.g. noidle=about_phone")
-        return cls(value)
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}={self.screen}"
 
     def busy(self, phone: "Phone", name: str) -> bool:
         return name == self.screen

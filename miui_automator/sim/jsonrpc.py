@@ -10,6 +10,11 @@ echoed, ``result`` is always present (``null`` for void), ``params`` may be a li
 missing, numbers are coerced the way Jackson does (``200.0`` -> ``200``). Exceptions become
 ``{"code": -32001, "message": <java class>, "data": <text>}``; an unknown method is jsonrpc4j's
 ``-32601 "method not found"`` (``makeToast`` is one: it is not in the jar's interface).
+
+The module is longer than most because :class:`JsonRpc` is the jar's one service interface:
+every method shares the server's state (named UiObjects, watchers, the configurator, the touch in
+progress, the cached tree), so they stay methods of one class; the selector matching is in
+selector.py and the screen model in phone.py.
 """
 
 from __future__ import annotations
@@ -141,6 +146,30 @@ def _str(value: Any) -> str | None:
     raise params_invalid()
 
 
+def _answer(arity: int, result: Any = None) -> Callable[..., Any]:
+    """A method u2.jar answers without looking at the phone: its arguments are counted and
+    ``result`` is the answer (None: a void method)."""
+
+    def method(self: "JsonRpc", *args: Any) -> Any:
+        _arity(args, arity)
+        return result
+
+    return method
+
+
+def _scroller(arity: int, fraction: float, many: bool = False) -> Callable[..., Any]:
+    """A UiScrollable method (``target, vertical, ...``): one scroll by ``fraction`` of the target's
+    height, or with ``many`` up to ``args[2]`` of them (to the beginning or the end)."""
+
+    def method(self: "JsonRpc", *args: Any) -> bool:
+        _arity(args, arity)
+        if many:
+            return self._scroll_many(args[0], _bool(args[1]), fraction, _int(args[2]))
+        return self._scroll(args[0], _bool(args[1]), fraction)
+
+    return method
+
+
 class JsonRpc:
     """One u2.jar server instance for one phone: named UiObjects, touch state and settings live here."""
 
@@ -166,7 +195,7 @@ class JsonRpc:
             result = method(*args)
             if isinstance(result, GeneratorType):
                 result = yield from result
-            cost = self._cost(method.__name__[len("rpc_"):], result)
+            cost = self._cost(request["method"], result)
             if cost > 0:
                 yield cost  # the phone's own time for this call (timing.py); 0 under "instant"
         except RpcError as exc:
@@ -268,9 +297,7 @@ class JsonRpc:
         return check()
 
     # ------------------------------------------------------------ service
-    def rpc_ping(self, *args: Any) -> str:
-        _arity(args, 0)
-        return "pong"
+    rpc_ping = _answer(0, "pong")
 
     def rpc_deviceInfo(self, *args: Any) -> dict[str, Any]:
         _arity(args, 0)
@@ -309,19 +336,10 @@ class JsonRpc:
         _arity(args, 1)
         _str(args[0])
 
-    def rpc_getLastTraversedText(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_clearLastTraversedText(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_openNotification(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return True
-
-    def rpc_openQuickSettings(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return True
+    rpc_getLastTraversedText = _answer(0)
+    rpc_clearLastTraversedText = _answer(0)
+    rpc_openNotification = _answer(0, True)
+    rpc_openQuickSettings = _answer(0, True)
 
     def rpc_isScreenOn(self, *args: Any) -> bool:
         _arity(args, 0)
@@ -390,9 +408,7 @@ class JsonRpc:
         _arity(args, 3)
         self._watchers.add(str(args[0]))
 
-    def rpc_registerPressKeyskWatcher(self, *args: Any) -> None:
-        _arity(args, 3)
-        self._watchers.add(str(args[0]))
+    rpc_registerPressKeyskWatcher = rpc_registerClickUiObjectWatcher
 
     def rpc_removeWatcher(self, *args: Any) -> None:
         _arity(args, 1)
@@ -402,19 +418,10 @@ class JsonRpc:
         _arity(args, 0)
         return sorted(self._watchers)
 
-    def rpc_hasWatcherTriggered(self, *args: Any) -> bool:
-        _arity(args, 1)
-        return False
-
-    def rpc_hasAnyWatcherTriggered(self, *args: Any) -> bool:
-        _arity(args, 0)
-        return False
-
-    def rpc_resetWatcherTriggers(self, *args: Any) -> None:
-        _arity(args, 0)
-
-    def rpc_runWatchers(self, *args: Any) -> None:
-        _arity(args, 0)
+    rpc_hasWatcherTriggered = _answer(1, False)
+    rpc_hasAnyWatcherTriggered = _answer(0, False)
+    rpc_resetWatcherTriggers = _answer(0)
+    rpc_runWatchers = _answer(0)
 
     # ------------------------------------------------------------ keys, clipboard, text
     def rpc_pressKey(self, *args: Any) -> bool:
@@ -666,37 +673,14 @@ class JsonRpc:
                 break
         return True
 
-    def rpc_scrollForward(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll(args[0], _bool(args[1]), SCROLL_FRACTION)
-
-    def rpc_scrollBackward(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll(args[0], _bool(args[1]), -SCROLL_FRACTION)
-
-    def rpc_flingForward(self, *args: Any) -> bool:
-        _arity(args, 2)
-        return self._scroll(args[0], _bool(args[1]), FLING_FRACTION)
-
-    def rpc_flingBackward(self, *args: Any) -> bool:
-        _arity(args, 2)
-        return self._scroll(args[0], _bool(args[1]), -FLING_FRACTION)
-
-    def rpc_scrollToBeginning(self, *args: Any) -> bool:
-        _arity(args, 4)
-        return self._scroll_many(args[0], _bool(args[1]), -SCROLL_FRACTION, _int(args[2]))
-
-    def rpc_scrollToEnd(self, *args: Any) -> bool:
-        _arity(args, 4)
-        return self._scroll_many(args[0], _bool(args[1]), SCROLL_FRACTION, _int(args[2]))
-
-    def rpc_flingToBeginning(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll_many(args[0], _bool(args[1]), -FLING_FRACTION, _int(args[2]))
-
-    def rpc_flingToEnd(self, *args: Any) -> bool:
-        _arity(args, 3)
-        return self._scroll_many(args[0], _bool(args[1]), FLING_FRACTION, _int(args[2]))
+    rpc_scrollForward = _scroller(3, SCROLL_FRACTION)
+    rpc_scrollBackward = _scroller(3, -SCROLL_FRACTION)
+    rpc_flingForward = _scroller(2, FLING_FRACTION)
+    rpc_flingBackward = _scroller(2, -FLING_FRACTION)
+    rpc_scrollToBeginning = _scroller(4, -SCROLL_FRACTION, many=True)
+    rpc_scrollToEnd = _scroller(4, SCROLL_FRACTION, many=True)
+    rpc_flingToBeginning = _scroller(3, -FLING_FRACTION, many=True)
+    rpc_flingToEnd = _scroller(3, FLING_FRACTION, many=True)
 
     def _scroll_into_view(self, container: Any, target: dict[str, Any], vertical: bool) -> bool:
         """UiScrollable.scrollIntoView: from the top, scroll until a child matching ``target`` shows."""

@@ -77,6 +77,11 @@ class Screen:
     def t(self, label: str, *args: object) -> str:
         return self.phone.text(label, *args, package=self.package)
 
+    @property
+    def title_id(self) -> str:
+        """The resource-id of this app's page titles: the variant's Settings one, in this screen's package."""
+        return self.v.title_id.replace("com.android.settings", self.package)
+
     def build(self) -> Node:
         raise NotImplementedError
 

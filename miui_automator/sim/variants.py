@@ -43,8 +43,15 @@ class Variant:
         return resources(self.strings).resolve(app, key, Locale.parse(self.locale)) or ""
 
 
-def _props(**overrides: str) -> dict[str, str]:
-    base = {
+def _props(*, model: str, name: str, device: str, marketname: str, android: str, sdk: str, build: str,
+           ui: tuple[str, str], region: str, country: str, locale: str, hyperos: str = "",
+           extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The build properties of one ROM: what every Xiaomi user build shares, and this one's values.
+
+    ``ui`` is (``ro.miui.ui.version.name``, ``.code``); ``hyperos`` the HyperOS version ("1.0")
+    for the ``ro.mi.os.*`` properties HyperOS ROMs add; ``extra`` overrides anything.
+    """
+    props = {
         "ro.product.brand": "Xiaomi",
         "ro.product.manufacturer": "Xiaomi",
         "ro.product.cpu.abi": "arm64-v8a",
@@ -56,9 +63,18 @@ def _props(**overrides: str) -> dict[str, str]:
         "ro.miui.has_security_keyboard": "0",
         "persist.security.adbinput": "1",
         "persist.security.adbinstall": "1",
+        "ro.product.model": model, "ro.product.name": name, "ro.product.device": device,
+        "ro.product.marketname": marketname, "ro.product.mod_device": name,
+        "ro.build.version.release": android, "ro.build.version.sdk": sdk,
+        "ro.build.version.incremental": build, "ro.miui.ui.version.name": ui[0], "ro.miui.ui.version.code": ui[1],
+        "ro.miui.build.region": region, "ro.miui.region": country,
+        "persist.sys.locale": locale, "ro.product.locale": locale,
     }
-    base.update(overrides)
-    return base
+    if hyperos:
+        props.update({"ro.mi.os.version.name": f"OS{hyperos}", "ro.mi.os.version.code": hyperos.split(".")[0],
+                      "ro.mi.os.version.incremental": build})
+    props.update(extra or {})
+    return props
 
 
 VARIANTS: dict[str, Variant] = {}
@@ -72,14 +88,9 @@ _register(Variant(
     name="miui12.5-en",
     description="MIUI 12.5, Android 11, Global ROM, English — says \"Mi Account\"",
     locale="en-US",
-    props=_props(**{
-        "ro.product.model": "M2007J20CG", "ro.product.name": "surya_global", "ro.product.device": "surya",
-        "ro.product.marketname": "POCO X3 NFC", "ro.product.mod_device": "surya_global",
-        "ro.build.version.release": "11", "ro.build.version.sdk": "30",
-        "ro.build.version.incremental": "V12.5.4.0.RJGMIXM", "ro.miui.ui.version.name": "V125",
-        "ro.miui.ui.version.code": "11", "ro.miui.build.region": "global", "ro.miui.region": "GB",
-        "persist.sys.locale": "en-US", "ro.product.locale": "en-US",
-    }),
+    props=_props(model="M2007J20CG", name="surya_global", device="surya", marketname="POCO X3 NFC",
+                 android="11", sdk="30", build="V12.5.4.0.RJGMIXM", ui=("V125", "11"),
+                 region="global", country="GB", locale="en-US"),
     account_label="Mi Account",
     signin_label="Sign in to Mi Account",
     account_entry_top=False,
@@ -92,14 +103,9 @@ _register(Variant(
     name="miui14-en",
     description="MIUI 14, Android 13, Global ROM, English",
     locale="en-US",
-    props=_props(**{
-        "ro.product.model": "2201116SG", "ro.product.name": "veux_global", "ro.product.device": "veux",
-        "ro.product.marketname": "Redmi Note 11 Pro 5G", "ro.product.mod_device": "veux_global",
-        "ro.build.version.release": "13", "ro.build.version.sdk": "33",
-        "ro.build.version.incremental": "V14.0.6.0.TKCMIXM", "ro.miui.ui.version.name": "V140",
-        "ro.miui.ui.version.code": "14", "ro.miui.build.region": "global", "ro.miui.region": "GB",
-        "persist.sys.locale": "en-US", "ro.product.locale": "en-US",
-    }),
+    props=_props(model="2201116SG", name="veux_global", device="veux", marketname="Redmi Note 11 Pro 5G",
+                 android="13", sdk="33", build="V14.0.6.0.TKCMIXM", ui=("V140", "14"),
+                 region="global", country="GB", locale="en-US"),
     account_label="Xiaomi Account",
     signin_label="Sign in to Xiaomi Account",
     account_entry_top=False,
@@ -110,15 +116,9 @@ _register(Variant(
     name="hyperos1-en",
     description="Xiaomi HyperOS 1, Android 14, Global ROM, English",
     locale="en-US",
-    props=_props(**{
-        "ro.product.model": "23078PND5G", "ro.product.name": "corot_global", "ro.product.device": "corot",
-        "ro.product.marketname": "Xiaomi 13T Pro", "ro.product.mod_device": "corot_global",
-        "ro.build.version.release": "14", "ro.build.version.sdk": "34",
-        "ro.build.version.incremental": "OS1.0.8.0.UMFMIXM", "ro.miui.ui.version.name": "V816",
-        "ro.miui.ui.version.code": "816", "ro.mi.os.version.name": "OS1.0", "ro.mi.os.version.code": "1",
-        "ro.mi.os.version.incremental": "OS1.0.8.0.UMFMIXM", "ro.miui.build.region": "global",
-        "ro.miui.region": "GB", "persist.sys.locale": "en-US", "ro.product.locale": "en-US",
-    }),
+    props=_props(model="23078PND5G", name="corot_global", device="corot", marketname="Xiaomi 13T Pro",
+                 android="14", sdk="34", build="OS1.0.8.0.UMFMIXM", ui=("V816", "816"), hyperos="1.0",
+                 region="global", country="GB", locale="en-US"),
     account_label="Xiaomi Account",
     signin_label="Sign in to Xiaomi Account",
     account_entry_top=False,
@@ -129,16 +129,9 @@ _register(Variant(
     name="hyperos2-zh",
     description="Xiaomi HyperOS 2, Android 15, China ROM, Chinese UI",
     locale="zh-CN",
-    props=_props(**{
-        "ro.product.model": "23127PN0CC", "ro.product.name": "houji", "ro.product.device": "houji",
-        "ro.product.marketname": "Xiaomi 14", "ro.product.mod_device": "houji",
-        "ro.build.version.release": "15", "ro.build.version.sdk": "35",
-        "ro.build.version.incremental": "OS2.0.6.0.VNCCNXM", "ro.miui.ui.version.name": "V816",
-        "ro.miui.ui.version.code": "816", "ro.mi.os.version.name": "OS2.0", "ro.mi.os.version.code": "2",
-        "ro.mi.os.version.incremental": "OS2.0.6.0.VNCCNXM", "ro.miui.build.region": "cn",
-        "ro.miui.region": "CN", "persist.sys.locale": "zh-CN", "ro.product.locale": "zh-CN",
-        "ro.miui.has_security_keyboard": "1",
-    }),
+    props=_props(model="23127PN0CC", name="houji", device="houji", marketname="Xiaomi 14",
+                 android="15", sdk="35", build="OS2.0.6.0.VNCCNXM", ui=("V816", "816"), hyperos="2.0",
+                 region="cn", country="CN", locale="zh-CN", extra={"ro.miui.has_security_keyboard": "1"}),
     account_label="小米账号",
     signin_label="登录小米帐号",
     account_entry_top=True,

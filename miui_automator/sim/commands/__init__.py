@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import apps, automation, content, core, dumpsys, files, ime, inputs, net, procs, props, screenrecord, unzip
+from . import apps, automation, content, core, dumpsys, files, ime, inputs, net, procs, props, screenrecord, text, unzip
 from .base import Ctx
 
 Handler = Callable[[Ctx, list[str]], int]
 
 REGISTRY: dict[str, Handler] = {}
-for _module in (core, files, props, dumpsys, apps, ime, automation, inputs, content, procs, net, screenrecord, unzip):
+for _module in (core, text, files, props, dumpsys, apps, ime, automation, inputs, content, procs, net, screenrecord, unzip):
     REGISTRY.update(_module.COMMANDS)

@@ -1,6 +1,10 @@
 """Toybox file tools over the phone's virtual file system, with toybox's output formats and
 error messages, and the write permissions uid 2000 (shell) has on a user build: shared
 storage and /data/local/tmp are writable, /system is read-only, app data is private.
+
+The module is longer than most because every file tool shares one set of rules kept in the
+helpers at its top (how a path resolves, who may read or write it, toybox's wording of each
+error and its per-argument error loop); split up, those rules would be imported everywhere.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import posixpath
 import stat as statmod
 import zlib
 from dataclasses import replace
+from typing import Callable
 
 from ..vfs import STORAGE, Entry
 from .base import CommandError, Ctx, WRITABLE_ROOTS, local_time, read_error, to_int, under, write_error
@@ -66,6 +71,19 @@ def human(n: float) -> str:
     return f"{n:.1f}{units[i]}" if n < 10 else f"{int(n)}{units[i]}"
 
 
+def _each(ctx: Ctx, args: list[str], one: Callable[[str], str | None]) -> int:
+    """Toybox's loop over the arguments: ``one(arg)`` does the work for one argument and returns
+    its error line (or None); an error goes to stderr, makes the exit status 1, and the next
+    argument is still done."""
+    rc = 0
+    for arg in args:
+        error = one(arg)
+        if error:
+            ctx.err(error + "\n")
+            rc = 1
+    return rc
+
+
 def _lookup(ctx: Ctx, path: str) -> tuple[str, Entry | None, str | None]:
     """(canonical path, entry, error reason) for reading ``path``."""
     norm = ctx.resolve(path)
@@ -76,6 +94,14 @@ def _lookup(ctx: Ctx, path: str) -> tuple[str, Entry | None, str | None]:
     if reason is None and entry is None:
         reason = "No such file or directory"
     return norm, entry, reason
+
+
+def _readable_file(ctx: Ctx, path: str) -> tuple[str, str | None]:
+    """(canonical path, why ``path`` cannot be read as a file, or None)."""
+    norm, entry, reason = _lookup(ctx, path)
+    if entry is not None and entry.is_dir:
+        reason = "Is a directory"
+    return norm, reason
 
 
 def _read(ctx: Ctx, norm: str) -> bytes:
@@ -97,6 +123,14 @@ def _detach(ctx: Ctx, norm: str) -> Entry:
     assert parent is not None
     parent.mtime = int(ctx.phone.wall_clock())
     return parent.children.pop(posixpath.basename(norm))
+
+
+def _remove(ctx: Ctx, norm: str) -> str | None:
+    """Take ``norm`` out of its folder, or say why the shell user may not (nothing changes then)."""
+    reason = _writable_parent(ctx, norm)
+    if reason is None:
+        _detach(ctx, norm)
+    return reason
 
 
 def _attach(ctx: Ctx, norm: str, entry: Entry) -> None:
@@ -221,13 +255,11 @@ def stat(ctx: Ctx, args: list[str]) -> int:
             paths.append(arg)
     if not paths:
         raise CommandError("stat: Need 1 argument")
-    rc = 0
-    for path in paths:
+
+    def one(path: str) -> str | None:
         norm, entry, reason = _lookup(ctx, path)
         if entry is None:
-            ctx.err(f"stat: '{path}': {reason}\n")
-            rc = 1
-            continue
+            return f"stat: '{path}': {reason}"
         f = _stat_fields(ctx, path, norm, entry)
         if fmt is not None:
             out = []
@@ -248,7 +280,9 @@ def stat(ctx: Ctx, args: list[str]) -> int:
                     f"Device: 3ah/58d\t Inode: {f['i']}\t Links: {f['h']}\n"
                     f"Access: (0{f['a']}/{f['A']})\tUid: ({f['u']:>5}/{f['U']:>8})\tGid: ({f['g']:>5}/{f['G']:>8})\n"
                     f"Access: {f['x']}\nModify: {f['y']}\nChange: {f['z']}\n")
-    return rc
+        return None
+
+    return _each(ctx, paths, one)
 
 
 def _size_test(spec: str, size: int) -> bool:
@@ -336,7 +370,6 @@ def find(ctx: Ctx, args: list[str]) -> int:
 def du(ctx: Ctx, args: list[str]) -> int:
     flags, paths = _flags(args, "sakhmbcxLHld", "du")
     paths = paths or ["."]
-    rc = 0
     total = 0
 
     def fmt(kib: int, apparent: int) -> str:
@@ -359,13 +392,15 @@ def du(ctx: Ctx, args: list[str]) -> int:
             ctx.out(f"{fmt(kib, apparent)}\t{shown}\n")
         return kib, apparent
 
-    for path in paths:
+    def one(path: str) -> str | None:
+        nonlocal total
         _, entry, reason = _lookup(ctx, path)
         if entry is None:
-            ctx.err(f"du: {path}: {reason}\n")
-            rc = 1
-            continue
+            return f"du: {path}: {reason}"
         total += walk(path, entry, 0)[0]
+        return None
+
+    rc = _each(ctx, paths, one)
     if "c" in flags:
         ctx.out(f"{fmt(total, total * 1024)}\ttotal\n")
     return rc
@@ -383,15 +418,15 @@ def df(ctx: Ctx, args: list[str]) -> int:
         "/storage/emulated": ("/dev/fuse", size_k, used_k),
     }
     chosen: list[str] = []
-    rc = 0
-    for path in paths:
+
+    def one(path: str) -> str | None:
         norm, entry, reason = _lookup(ctx, path)
         if entry is None:
-            ctx.err(f"df: '{path}': {reason}\n")
-            rc = 1
-            continue
-        mount = max((m for m in mounts if under(norm, (m,)) or m == "/"), key=len)
-        chosen.append(mount)
+            return f"df: '{path}': {reason}"
+        chosen.append(max((m for m in mounts if under(norm, (m,)) or m == "/"), key=len))
+        return None
+
+    rc = _each(ctx, paths, one)
     if not paths:
         chosen = list(mounts)
     if "h" in flags:
@@ -416,49 +451,35 @@ def rm(ctx: Ctx, args: list[str]) -> int:
     recursive = bool(flags & {"r", "R"})
     force = "f" in flags
     fs = ctx.phone.state.fs
-    rc = 0
-    for path in paths:
+
+    def one(path: str) -> str | None:
         norm = ctx.resolve(path)
         entry = fs.lookup(norm)
         if entry is None:
-            if not force:
-                ctx.err(f"rm: {path}: No such file or directory\n")
-                rc = 1
-            continue
+            return None if force else f"rm: {path}: No such file or directory"
         if entry.is_dir and not recursive:
-            ctx.err(f"rm: {path}: Is a directory\n")
-            rc = 1
-            continue
+            return f"rm: {path}: Is a directory"
         if norm in WRITABLE_ROOTS:
             entry.children.clear()  # the contents go; the mount point itself stays
-            ctx.err(f"rm: {path}: Permission denied\n")
-            rc = 1
-            continue
-        reason = _writable_parent(ctx, norm)
-        if reason:
-            ctx.err(f"rm: {path}: {reason}\n")
-            rc = 1
-            continue
-        _detach(ctx, norm)
-    return rc
+            return f"rm: {path}: Permission denied"
+        reason = _remove(ctx, norm)
+        return f"rm: {path}: {reason}" if reason else None
+
+    return _each(ctx, paths, one)
 
 
 def rmdir(ctx: Ctx, args: list[str]) -> int:
-    rc = 0
-    for path in args:
+    def one(path: str) -> str | None:
         norm, entry, reason = _lookup(ctx, path)
         if entry is not None and not entry.is_dir:
             reason = "Not a directory"
         elif entry is not None and entry.children:
             reason = "Directory not empty"
         elif entry is not None:
-            reason = _writable_parent(ctx, norm)
-        if reason:
-            ctx.err(f"rmdir: '{path}': {reason}\n")
-            rc = 1
-            continue
-        _detach(ctx, norm)
-    return rc
+            reason = _remove(ctx, norm)
+        return f"rmdir: '{path}': {reason}" if reason else None
+
+    return _each(ctx, args, one)
 
 
 def mkdir(ctx: Ctx, args: list[str]) -> int:
@@ -474,32 +495,27 @@ def mkdir(ctx: Ctx, args: list[str]) -> int:
         else:
             rest.append(arg)
     fs = ctx.phone.state.fs
-    rc = 0
-    for path in rest:
+
+    def one(path: str) -> str | None:
         norm = ctx.resolve(path)
         entry = fs.lookup(norm)
         if entry is not None:
-            if not (parents and entry.is_dir):
-                ctx.err(f"mkdir: '{path}': File exists\n")
-                rc = 1
-            continue
+            return None if parents and entry.is_dir else f"mkdir: '{path}': File exists"
         reason = write_error(norm)
         if reason is None and not parents:
             reason = _writable_parent(ctx, norm)
         if reason:
-            ctx.err(f"mkdir: '{path}': {reason}\n")
-            rc = 1
-            continue
+            return f"mkdir: '{path}': {reason}"
         try:
             fs.mkdir(norm, parents=parents)
         except OSError as exc:
-            ctx.err(f"mkdir: '{path}': {exc.strerror}\n")
-            rc = 1
-            continue
+            return f"mkdir: '{path}': {exc.strerror}"
         created = fs.lookup(norm)
         if created is not None:
             created.mode = statmod.S_IFDIR | mode
-    return rc
+        return None
+
+    return _each(ctx, rest, one)
 
 
 def cat(ctx: Ctx, args: list[str]) -> int:
@@ -507,17 +523,14 @@ def cat(ctx: Ctx, args: list[str]) -> int:
     if not paths:
         ctx.out(ctx.stdin)
         return 0
-    rc = 0
-    for path in paths:
-        norm, entry, reason = _lookup(ctx, path)
-        if entry is not None and entry.is_dir:
-            reason = "Is a directory"
+    def one(path: str) -> str | None:
+        norm, reason = _readable_file(ctx, path)
         if reason:
-            ctx.err(f"cat: {path}: {reason}\n")
-            rc = 1
-            continue
+            return f"cat: {path}: {reason}"
         ctx.out(_read(ctx, norm))
-    return rc
+        return None
+
+    return _each(ctx, paths, one)
 
 
 def touch(ctx: Ctx, args: list[str]) -> int:
@@ -533,22 +546,22 @@ def touch(ctx: Ctx, args: list[str]) -> int:
             paths.append(arg)
     fs = ctx.phone.state.fs
     now = int(ctx.phone.wall_clock())
-    rc = 0
-    for path in paths:
+
+    def one(path: str) -> str | None:
         norm = ctx.resolve(path)
         entry = fs.lookup(norm)
         reason = write_error(norm)
         if reason is None and entry is None:
             reason = _writable_parent(ctx, norm)
         if reason:
-            ctx.err(f"touch: '{path}': {reason}\n")
-            rc = 1
-            continue
+            return f"touch: '{path}': {reason}"
         if entry is not None:
             entry.mtime = now
         elif not no_create:
             fs.write(norm, b"", mtime=now)
-    return rc
+        return None
+
+    return _each(ctx, paths, one)
 
 
 def _copy_or_move(ctx: Ctx, args: list[str], move: bool) -> int:
@@ -564,37 +577,31 @@ def _copy_or_move(ctx: Ctx, args: list[str], move: bool) -> int:
     if len(sources) > 1 and not into_dir:
         raise CommandError(f"{name}: '{dest}' not directory")
     keep_time = move or bool(flags & {"a", "p"})
-    rc = 0
-    for src in sources:
+
+    def one(src: str) -> str | None:
         src_norm, entry, reason = _lookup(ctx, src)
         if entry is None:
-            ctx.err(f"{name}: bad '{src}': {reason}\n")
-            rc = 1
-            continue
+            return f"{name}: bad '{src}': {reason}"
         target = posixpath.join(dest_norm, posixpath.basename(src_norm)) if into_dir else dest_norm
         if entry.is_dir and not move and not flags & {"r", "R", "a"}:
-            ctx.err(f"{name}: '{src}' is a directory (not copied)\n")
-            rc = 1
-            continue
+            return f"{name}: '{src}' is a directory (not copied)"
         if target == src_norm or under(target, (src_norm,)):
-            ctx.err(f"{name}: '{src}' and '{dest}' are the same file\n" if target == src_norm
-                    else f"{name}: cannot {name} '{src}' into itself\n")
-            rc = 1
-            continue
+            return (f"{name}: '{src}' and '{dest}' are the same file" if target == src_norm
+                    else f"{name}: cannot {name} '{src}' into itself")
         reason = _writable_parent(ctx, target) or (move and _writable_parent(ctx, src_norm)) or None
         existing = fs.lookup(target)
         if reason is None and existing is not None and existing.is_dir and not entry.is_dir:
             reason = "Is a directory"
         if reason:
-            ctx.err(f"{name}: '{dest}': {reason}\n")
-            rc = 1
-            continue
+            return f"{name}: '{dest}': {reason}"
         now = None if keep_time else int(ctx.phone.wall_clock())
         if move:
             _attach(ctx, target, _detach(ctx, src_norm))
         else:
             _attach(ctx, target, _clone(entry, now))
-    return rc
+        return None
+
+    return _each(ctx, sources, one)
 
 
 def cp(ctx: Ctx, args: list[str]) -> int:
@@ -610,14 +617,12 @@ def chmod(ctx: Ctx, args: list[str]) -> int:
     if len(rest) < 2:
         raise CommandError("chmod: Needs 2 arguments")
     mode_text, *paths = rest
-    rc = 0
-    for path in paths:
+
+    def one(path: str) -> str | None:
         norm, entry, reason = _lookup(ctx, path)
         reason = reason or write_error(norm)
         if reason or entry is None:
-            ctx.err(f"chmod: {path}: {reason}\n")
-            rc = 1
-            continue
+            return f"chmod: {path}: {reason}"
         perms = statmod.S_IMODE(entry.mode)
         if mode_text.isdigit():
             perms = int(mode_text, 8)
@@ -628,7 +633,9 @@ def chmod(ctx: Ctx, args: list[str]) -> int:
         else:
             raise CommandError(f"chmod: bad mode '{mode_text}'")
         entry.mode = statmod.S_IFMT(entry.mode) | perms
-    return rc
+        return None
+
+    return _each(ctx, paths, one)
 
 
 def _hashsum(ctx: Ctx, args: list[str], algorithm: str) -> int:
@@ -637,19 +644,16 @@ def _hashsum(ctx: Ctx, args: list[str], algorithm: str) -> int:
     if not paths:
         ctx.out(f"{hashlib.new(algorithm, ctx.stdin).hexdigest()}  -\n")
         return 0
-    rc = 0
-    for path in paths:
-        norm, entry, reason = _lookup(ctx, path)
-        if entry is not None and entry.is_dir:
-            reason = "Is a directory"
+    def one(path: str) -> str | None:
+        norm, reason = _readable_file(ctx, path)
         if reason:
-            ctx.err(f"{name}: {path}: {reason}\n")
-            rc = 1
-            continue
+            return f"{name}: {path}: {reason}"
         data = _read(ctx, norm)
         ctx.session.elapsed += ctx.phone.timing.md5(len(data))  # the phone hashes at its own speed
         ctx.out(f"{hashlib.new(algorithm, data).hexdigest()}  {path}\n")
-    return rc
+        return None
+
+    return _each(ctx, paths, one)
 
 
 def md5sum(ctx: Ctx, args: list[str]) -> int:

@@ -19,10 +19,6 @@ SIGNING_OUT_SECONDS = 1.2
 PASSWORD_CHANGE_DAYS = 3  # a password changed this recently blocks turning off Find device
 
 
-def account_title_id(variant) -> str:
-    return variant.title_id.replace("com.android.settings", PKG)
-
-
 class ProfileRow(Row):
     def __init__(self, nickname: str, account_id: str) -> None:
         super().__init__(nickname, height=380)
@@ -75,7 +71,7 @@ class AccountPage(Screen):
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.t("account_title"), account_title_id(self.v), back_desc=self.t("back")))
+        root.add(action_bar(self.t("account_title"), self.title_id, back_desc=self.t("back")))
         lst, limit = scroll_list(self.rows(), STATUS_H + TITLE_H, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
         root.add(lst)
@@ -247,7 +243,7 @@ class SignInPage(Screen):
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.t("account_title"), account_title_id(self.v)))
+        root.add(action_bar(self.t("account_title"), self.title_id))
         y = STATUS_H + TITLE_H + 60
         root.add(Node(cls="android.widget.EditText", text=self.t("account_name_hint"),
                       hint=self.t("account_name_hint"), rid=f"{PKG}:id/et_account_name",

@@ -66,7 +66,7 @@ class LocalBackupHome(Screen):
     def build(self) -> Node:
         st = self.phone.state
         root = window(self.package)
-        root.add(action_bar(self.t("backup_title"), self.v.title_id.replace("com.android.settings", PKG)))
+        root.add(action_bar(self.t("backup_title"), self.title_id))
         y = STATUS_H + TITLE_H + 40
         latest = self.t("backup_latest", st.last_backup) if st.last_backup else self.t("backup_none")
         root.add(text(latest, (SIDE, y, SCREEN_W - SIDE, y + 90), f"{PKG}:id/latest_backup", "row_summary"))
@@ -89,7 +89,7 @@ class BackupSelect(Screen):
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.t("backup_choose"), self.v.title_id.replace("com.android.settings", PKG)))
+        root.add(action_bar(self.t("backup_choose"), self.title_id))
         all_on = all(self.selected.values())
         root.add(Node(cls="android.widget.Button", text=self.t("backup_select_all"), rid=f"{PKG}:id/select_all",
                       bounds=(SCREEN_W - 360, STATUS_H + 20, SCREEN_W - 40, STATUS_H + 135), clickable=True,

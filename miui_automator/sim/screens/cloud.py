@@ -19,7 +19,7 @@ class CloudMain(Screen):
 
     def build(self) -> Node:
         root = window(self.package)
-        root.add(action_bar(self.t("cloud"), self.v.title_id.replace("com.android.settings", PKG)))
+        root.add(action_bar(self.t("cloud"), self.title_id))
         rows = [Row(self.t("cloud_storage"), summary="1.2 GB / 5 GB", action="noop"),
                 Row(self.t("cloud_gallery"), switch=True, action="noop"),
                 Row(self.t("cloud_contacts"), switch=True, action="noop"),

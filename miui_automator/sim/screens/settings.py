@@ -24,10 +24,23 @@ class ListScreen(Screen):
     def rows(self) -> list[Row]:
         return []
 
+    def opens(self) -> dict[str, type[Screen]]:
+        """The page each row's action opens; an action not here does nothing."""
+        return {}
+
+    def on_action(self, action: str, node: Node) -> None:
+        page = self.opens().get(action)
+        if page is not None:
+            self.phone.push(page(self.phone))
+
     def build(self) -> Node:
         root = window(self.package)
         root.add(action_bar(self.title(), self.v.title_id, back=True, back_desc=self.t("back")))
-        lst, limit = scroll_list(self.rows(), STATUS_H + TITLE_H, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
+        return self.add_list(root, STATUS_H + TITLE_H)
+
+    def add_list(self, root: Node, top: int) -> Node:
+        """``root`` with the rows added as the page's scrolling list from ``top`` down."""
+        lst, limit = scroll_list(self.rows(), top, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
         self.max_scroll[LIST_ID] = limit
         root.add(lst)
         return root
@@ -44,10 +57,7 @@ class SettingsHome(ListScreen):
                       bounds=(SIDE, STATUS_H + 60, SCREEN_W - SIDE, STATUS_H + 190), style="title"))
         root.add(Node(cls="android.widget.TextView", text=self.t("search"), rid="com.android.settings:id/search_text",
                       bounds=(SIDE, STATUS_H + 210, SCREEN_W - SIDE, STATUS_H + 310), clickable=True, style="search", action="noop"))
-        lst, limit = scroll_list(self.rows(), STATUS_H + 330, SCREEN_H, self.scroll.get(LIST_ID, 0), LIST_ID)
-        self.max_scroll[LIST_ID] = limit
-        root.add(lst)
-        return root
+        return self.add_list(root, STATUS_H + 330)
 
     def account_row(self) -> Row:
         st = self.phone.state
@@ -74,19 +84,11 @@ class SettingsHome(ListScreen):
             return account[:1] + rows + account[1:]
         return rows + account
 
-    def on_action(self, action: str, node: Node) -> None:
+    def opens(self) -> dict[str, type[Screen]]:
         from . import AccountPage, CloudMain, SignInPage
 
-        if action == "about":
-            self.phone.push(AboutPhone(self.phone))
-        elif action == "additional":
-            self.phone.push(AdditionalSettings(self.phone))
-        elif action == "account":
-            self.phone.push(AccountPage(self.phone))
-        elif action == "signin":
-            self.phone.push(SignInPage(self.phone))
-        elif action == "cloud":
-            self.phone.push(CloudMain(self.phone) if self.phone.state.has_xiaomi_account() else SignInPage(self.phone))
+        return {"about": AboutPhone, "additional": AdditionalSettings, "account": AccountPage, "signin": SignInPage,
+                "cloud": CloudMain if self.phone.state.has_xiaomi_account() else SignInPage}
 
 
 class AboutPhone(ListScreen):
@@ -106,11 +108,8 @@ class AboutPhone(ListScreen):
             Row(t("factory_reset"), action="reset"),
         ]
 
-    def on_action(self, action: str, node: Node) -> None:
-        if action == "backup":
-            self.phone.push(BackupAndRestore(self.phone))
-        elif action == "reset":
-            self.phone.push(FactoryReset(self.phone))
+    def opens(self) -> dict[str, type[Screen]]:
+        return {"backup": BackupAndRestore, "reset": FactoryReset}
 
 
 class BackupAndRestore(ListScreen):
@@ -121,11 +120,10 @@ class BackupAndRestore(ListScreen):
     def rows(self) -> list[Row]:
         return [Row(self.t("backup_title"), summary=self.t("backup_on_device"), action="local"), Row(self.t("cloud"), action="noop")]
 
-    def on_action(self, action: str, node: Node) -> None:
+    def opens(self) -> dict[str, type[Screen]]:
         from . import LocalBackupHome
 
-        if action == "local":
-            self.phone.push(LocalBackupHome(self.phone))
+        return {"local": LocalBackupHome}
 
 
 class AdditionalSettings(ListScreen):
@@ -137,9 +135,8 @@ class AdditionalSettings(ListScreen):
         return [Row(self.t("date_time"), action="noop"), Row(self.t("languages_input"), action="noop"),
                 Row(self.t("developer_options"), action="dev")]
 
-    def on_action(self, action: str, node: Node) -> None:
-        if action == "dev":
-            self.phone.push(DeveloperOptions(self.phone))
+    def opens(self) -> dict[str, type[Screen]]:
+        return {"dev": DeveloperOptions}
 
 
 class DeveloperOptions(ListScreen):

@@ -224,3 +224,15 @@ def test_small_text_tools(sh):
     assert out(sh, "basename /sdcard/DCIM/x.jpg .jpg; dirname /sdcard/DCIM/x.jpg") == "x\n/sdcard/DCIM\n"
     assert out(sh, "printf '%s=%d\\n' a 1 b 2") == "a=1\nb=2\n"
     assert out(sh, "echo hello | wc -c") == "6\n"
+
+
+def test_head_and_tail_count_lines_and_bytes_from_either_end(sh):
+    text = "printf 'one\\ntwo\\nthree\\n'"
+    assert out(sh, f"{text} | head -c 5") == "one\nt"
+    assert out(sh, f"{text} | tail -c 6") == "three\n"
+    assert out(sh, f"{text} | tail -n +2") == "two\nthree\n"
+    assert out(sh, f"{text} | tail -c +9") == "three\n"
+    assert out(sh, f"{text} | tail -n 0") == ""
+    assert out(sh, f"{text} | head -2") == "one\ntwo\n"
+    result = sh.run("tail /sdcard/no-such-file")
+    assert result.rc == 1 and b"no-such-file" in result.stderr

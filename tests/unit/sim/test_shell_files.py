@@ -127,6 +127,21 @@ def test_rm_mkdir_touch(sh, phone):
     assert sh.run("rm -f /sdcard/a").rc == 0
 
 
+def test_rmdir_removes_only_empty_directories_and_goes_on_after_an_error(sh, phone):
+    assert sh.run("mkdir -p /sdcard/full/inner /sdcard/empty && touch /sdcard/file").rc == 0
+    result = sh.run("rmdir /sdcard/full /sdcard/file /sdcard/none /sdcard/empty /system/bin")
+    assert result.rc == 1
+    assert result.stderr.decode().splitlines() == [
+        "rmdir: '/sdcard/full': Directory not empty",
+        "rmdir: '/sdcard/file': Not a directory",
+        "rmdir: '/sdcard/none': No such file or directory",
+        "rmdir: '/system/bin': Read-only file system",
+    ]
+    assert not phone.state.fs.exists("/storage/emulated/0/empty")
+    assert phone.state.fs.exists("/storage/emulated/0/full/inner")
+    assert sh.run("rmdir /sdcard/full/inner").rc == 0
+
+
 def test_writes_outside_shell_areas_are_refused(sh):
     assert sh.run("mkdir /system/x").stderr == b"mkdir: '/system/x': Read-only file system\n"
     assert sh.run("touch /data/system/x").rc == 1
