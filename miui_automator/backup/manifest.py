@@ -40,7 +40,7 @@ def backup_root() -> Path:
 
 
 @dataclass(frozen=True)
-class Entry:
+class ManifestEntry:
     local: str
     size: int
     sha256: str
@@ -104,7 +104,7 @@ def load_manifest(folder: Path) -> tuple[dict, bytes]:
     return manifest, raw
 
 
-def entries(manifest: dict, where: Path | str = MANIFEST_FILE) -> list[Entry]:
+def entries(manifest: dict, where: Path | str = MANIFEST_FILE) -> list[ManifestEntry]:
     """Every local file the manifest vouches for (pulled files, exports); ConfigError on a malformed entry."""
     files, exports = manifest.get("files"), manifest.get("exports") or {}
     if not isinstance(files, list) or not isinstance(exports, dict):
@@ -112,7 +112,7 @@ def entries(manifest: dict, where: Path | str = MANIFEST_FILE) -> list[Entry]:
     found = []
     for item in files + [e for e in exports.values() if not isinstance(e, dict) or e.get("local")]:
         try:
-            entry = Entry(str(item["local"]), int(item["size"]), str(item["sha256"]))
+            entry = ManifestEntry(str(item["local"]), int(item["size"]), str(item["sha256"]))
         except (KeyError, TypeError, ValueError):
             raise ConfigError(f"{where}: malformed entry {str(item)[:120]}") from None
         rel = PurePosixPath(entry.local)

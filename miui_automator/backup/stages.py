@@ -26,7 +26,7 @@ from ..device.info import parse_device_info, parse_getprop
 from ..errors import MiuiAutomatorError, StepFailed, UsageError
 from ..private_files import private_dir
 from ..progress import Progress, ProgressFn, no_progress
-from . import exports as ex
+from . import exports
 from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
 from .local_names import HostRules
 from .manifest import VerifyResult, backup_root, build_manifest, sha256_file, write_manifest, write_verified
@@ -222,20 +222,20 @@ def provider_counts(driver: Driver) -> list[str]:
     """Contacts, calls, messages and apps on the phone, for the inventory (a refusal is shown, not hidden).
 
     The five shell calls run at once: each only waits on the phone."""
-    queries = (("contacts", ex.CONTACTS_URI, "_id"), ("call log entries", ex.CALLS_URI, "_id"),
-               ("SMS messages", ex.SMS_URI, "_id"))
+    queries = (("contacts", exports.CONTACTS_URI, "_id"), ("call log entries", exports.CALLS_URI, "_id"),
+               ("SMS messages", exports.SMS_URI, "_id"))
 
     def count(label: str, uri: str, column: str) -> str:
         try:
-            return f"{label}: {len(ex.run_query(driver, uri, (column,)))}"
-        except ex.ProviderRefused as refused:
+            return f"{label}: {len(exports.run_query(driver, uri, (column,)))}"
+        except exports.ProviderRefused as refused:
             return f"{label}: not readable ({refused.reason})"
 
     with ThreadPoolExecutor(len(queries) + 2, thread_name_prefix="counts") as pool:
         counted = [pool.submit(count, *query) for query in queries]
         listing, third = pool.submit(driver.shell, "pm list packages -f"), pool.submit(driver.shell, "pm list packages -3")
         lines = [c.result() for c in counted]
-        apps = ex.app_records(listing.result().output, third.result().output)
+        apps = exports.app_records(listing.result().output, third.result().output)
     lines.append(f"apps: {len(apps)} ({sum(1 for a in apps if a['third_party'])} installed by the user)")
     return lines
 
@@ -346,7 +346,7 @@ def export_all(driver: Driver, folder: Path, log: Log = _quiet, progress: Progre
                              "sha256": _sha256(data), "source": source}
             done_one()
 
-        def refused(name: str, err: ex.ProviderRefused) -> None:
+        def refused(name: str, err: exports.ProviderRefused) -> None:
             message = f"{name} not exported: the phone refused to read {err.uri} ({err.reason})"
             log("warning", message)
             state.warn(message)
@@ -354,27 +354,27 @@ def export_all(driver: Driver, folder: Path, log: Log = _quiet, progress: Progre
             done_one()
 
         try:
-            contacts, source = ex.read_contacts(driver)
-            save("contacts", "contacts.vcf", ex.vcards(contacts).encode("utf-8"), len(contacts), source, "vCard 3.0")
-            if source != ex.CONTACTS_DATA_URI:
+            contacts, source = exports.read_contacts(driver)
+            save("contacts", "contacts.vcf", exports.vcards(contacts).encode("utf-8"), len(contacts), source, "vCard 3.0")
+            if source != exports.CONTACTS_DATA_URI:
                 results["contacts"]["note"] = "the phone's contact data table is not readable: names and phone numbers only"
-        except ex.ProviderRefused as err:
+        except exports.ProviderRefused as err:
             refused("contacts", err)
         for name, filename, uri, columns, convert in (
-                ("call_log", "call-log.json", ex.CALLS_URI, ex.CALL_COLUMNS, ex.call_records),
-                ("sms", "sms.json", ex.SMS_URI, ex.SMS_COLUMNS, ex.sms_records)):
+                ("call_log", "call-log.json", exports.CALLS_URI, exports.CALL_COLUMNS, exports.call_records),
+                ("sms", "sms.json", exports.SMS_URI, exports.SMS_COLUMNS, exports.sms_records)):
             try:
-                records = convert(ex.run_query(driver, uri, columns, "date ASC"))
-                save(name, filename, ex.json_document(name, uri, records), len(records), uri, "JSON")
-            except ex.ProviderRefused as err:
+                records = convert(exports.run_query(driver, uri, columns, "date ASC"))
+                save(name, filename, exports.json_document(name, uri, records), len(records), uri, "JSON")
+            except exports.ProviderRefused as err:
                 refused(name, err)
         listing, third = driver.shell("pm list packages -f"), driver.shell("pm list packages -3")
-        apps = ex.app_records(listing.output, third.output)
+        apps = exports.app_records(listing.output, third.output)
         if apps:
-            save("apps", "apps.json", ex.json_document("apps", "pm list packages -f / -3", apps), len(apps),
+            save("apps", "apps.json", exports.json_document("apps", "pm list packages -f / -3", apps), len(apps),
                  "pm list packages", "JSON")
         else:
-            refused("apps", ex.ProviderRefused("pm list packages", (listing.output.strip().splitlines() or ["no output"])[0]))
+            refused("apps", exports.ProviderRefused("pm list packages", (listing.output.strip().splitlines() or ["no output"])[0]))
         state.data["exports"] = results
         state.save()
     done = [f"{r['count']} {EXPORT_LABELS[name]}" for name, r in results.items() if r.get("local")]

@@ -24,7 +24,7 @@ from ..fleet.orchestrator import DEFAULT_PARALLEL, DEFAULT_PHONE_TIMEOUT_S, Flee
 from ..fleet.plan import (PROBE_PARALLEL, PhonePlan, SecretPrompt, bind, check, dedupe, list_attached, no_phones_error,
                           plan_phones, probe_all, select, worth_probing)
 from ..fleet.pool import tune_allocator
-from ..fleet.report import render_fleet, summarize
+from ..fleet.summary import render_fleet, summarize
 from ..fleet.view import FleetView, format_table, print_summary, summary_text
 from ..fleet.watch import Station
 from ..flow.model import Flow

@@ -106,7 +106,7 @@ class PhoneFacts:
 
 
 @dataclass(frozen=True)
-class Entry:
+class PhoneEntry:
     """One item of ``devices:``: a phone by serial, or a rule matching phones by what they are."""
 
     line: int
@@ -143,13 +143,13 @@ class Entry:
 class Inventory:
     path: Path
     servers: tuple[str, ...] = (LOCAL,)
-    entries: tuple[Entry, ...] = ()
+    entries: tuple[PhoneEntry, ...] = ()
     parallel: int | None = None
     phone_timeout_s: float | None = None
     default_params: tuple[tuple[str, str, int], ...] = ()
     default_password: PasswordSource | None = None
 
-    def select(self, phone: PhoneFacts) -> Entry | None:
+    def select(self, phone: PhoneFacts) -> PhoneEntry | None:
         """The entry that owns ``phone``: a serial entry first, else the first matching rule; None if none
         does or the owner says ``skip``."""
         owner = next((e for e in self.entries if not e.is_rule and e.matches(phone)), None) \
@@ -157,18 +157,18 @@ class Inventory:
         return None if owner is None or owner.skip else owner
 
     @property
-    def listed(self) -> tuple[Entry, ...]:
+    def listed(self) -> tuple[PhoneEntry, ...]:
         """The phones named by serial (not skipped): the run misses them if they are not attached."""
         return tuple(e for e in self.entries if not e.is_rule and not e.skip)
 
-    def params_for(self, entry: Entry | None) -> dict[str, tuple[str, str]]:
+    def params_for(self, entry: PhoneEntry | None) -> dict[str, tuple[str, str]]:
         """name -> (value, file:line); the entry's values over the defaults."""
         merged = {name: (value, f"{self.path}:{line}") for name, value, line in self.default_params}
         for name, value, line in entry.params if entry else ():
             merged[name] = (value, f"{self.path}:{line}")
         return merged
 
-    def password_for(self, entry: Entry | None) -> PasswordSource | None:
+    def password_for(self, entry: PhoneEntry | None) -> PasswordSource | None:
         return (entry.password if entry else None) or self.default_password
 
 
@@ -232,7 +232,7 @@ class _Parser(YamlReader):
             self.fail(node, "servers: needs at least one adb server (e.g. local)")
         return tuple(out)
 
-    def entry(self, node: Node, servers: tuple[str, ...]) -> Entry:
+    def entry(self, node: Node, servers: tuple[str, ...]) -> PhoneEntry:
         f = self.fields(node, "a device entry", DEVICE_KEYS)
         if ("serial" in f) == ("match" in f):
             self.fail(node, "a device entry needs either 'serial' (one phone) or 'match' (a rule), not "
@@ -243,7 +243,7 @@ class _Parser(YamlReader):
             match = self.match(f.get("match"), servers)
             if "label" in f:
                 self.fail(f.key_node("label"), "a label names one phone: put it on a 'serial:' entry, not on a rule")
-        return Entry(
+        return PhoneEntry(
             line=self.line(node), origin=self.origin(node),
             serial=self.text(f.get("serial"), "serial").strip() if "serial" in f else None,
             label=self.text(f.get("label"), "label").strip() if "label" in f else "",
@@ -297,9 +297,9 @@ class _Parser(YamlReader):
             file = self.file.parent / file
         return PasswordSource(file=file, origin=self.origin(node))
 
-    def unique(self, entries: tuple[Entry, ...]) -> None:
-        serials: dict[tuple[str, str | None], Entry] = {}
-        labels: dict[str, Entry] = {}
+    def unique(self, entries: tuple[PhoneEntry, ...]) -> None:
+        serials: dict[tuple[str, str | None], PhoneEntry] = {}
+        labels: dict[str, PhoneEntry] = {}
         for e in entries:
             if e.serial is not None:
                 key = (e.serial, e.server)
@@ -312,5 +312,5 @@ class _Parser(YamlReader):
                 labels[e.label] = e
 
 
-__all__ = ["LOCAL", "MAX_PARALLEL", "Entry", "Inventory", "PasswordSource", "PhoneFacts", "load_inventory",
+__all__ = ["LOCAL", "MAX_PARALLEL", "PhoneEntry", "Inventory", "PasswordSource", "PhoneFacts", "load_inventory",
            "normalize_server", "parse_inventory", "server_address"]

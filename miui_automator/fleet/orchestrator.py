@@ -31,7 +31,7 @@ from .ledger import (ERROR, FAILED, INTERRUPTED, MISSING, PASSED, STEP_DONE, STE
                      RunRow)
 from .plan import PROBE_PARALLEL, PhonePlan, Probe, check, flow_digest, list_attached, probe_all, secret_reader
 from .pool import PhonePool, Ticket
-from .report import FleetSummary, render_fleet, summarize
+from .summary import FleetSummary, render_fleet, summarize
 from .view import FleetView
 
 DEFAULT_PARALLEL = 8

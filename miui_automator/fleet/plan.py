@@ -24,7 +24,7 @@ from ..flow.model import Flow
 from ..run import RunPlan, bind_params, prepare, read_secret_file
 from ..run.gate import BackupGateRefused
 from ..run.preflight import PreflightFailed
-from .inventory import LOCAL, Entry, Inventory, PasswordSource, PhoneFacts, server_address
+from .inventory import LOCAL, PhoneEntry, Inventory, PasswordSource, PhoneFacts, server_address
 from .ledger import ERROR, MISSING, REFUSED
 
 PROBE_TIMEOUT_S = 60.0
@@ -196,7 +196,7 @@ def dedupe(probes: list[Probe]) -> tuple[list[Probe], list[str]]:
 # ---------------------------------------------------------------------- selection
 @dataclass
 class Selection:
-    chosen: list[tuple[Probe, Entry | None]]
+    chosen: list[tuple[Probe, PhoneEntry | None]]
     missing: list[tuple[str, str, str]]  # (name, server or "", why)
     notes: list[str]
 
@@ -205,12 +205,12 @@ def select(probes: list[Probe], *, inventory: Inventory | None = None, names: tu
            everything: bool = False) -> Selection:
     """The phones to run: by inventory (optionally narrowed to ``names``: serials or labels), every attached
     one, or the ones named. Names and listed phones that are not attached come back as missing."""
-    chosen: list[tuple[Probe, Entry | None]] = []
+    chosen: list[tuple[Probe, PhoneEntry | None]] = []
     notes: list[str] = []
     wanted = set(names)
     found: set[str] = set()
 
-    def named(p: Probe, entry: Entry | None) -> set[str]:
+    def named(p: Probe, entry: PhoneEntry | None) -> set[str]:
         ids = {p.serial} | ({p.info.hardware_serial} if p.info and p.info.hardware_serial else set())
         return ids | ({entry.label} if entry and entry.label else set())
 

@@ -19,7 +19,7 @@ from ..privacy import mask_text
 from ..progress import Progress
 from ..run.progress import PLAIN_EVERY_S, RateMeter, progress_text
 from .ledger import ERROR, FAILED, INTERRUPTED, MISSING, PASSED, PENDING, REFUSED, RUNNING, TIMEOUT
-from .report import FleetSummary, duration_text
+from .summary import FleetSummary, duration_text
 
 REFRESH_PER_SECOND = 4
 STATUS_STYLE = {PASSED: "green", FAILED: "red", ERROR: "red", TIMEOUT: "red", REFUSED: "red",

@@ -130,7 +130,7 @@ def _variant_matches(pattern: str, variant: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Screen:
+class KnownScreen:
     """A catalogue entry: a named screen or popup and the signatures that identify it."""
 
     name: str
@@ -178,7 +178,7 @@ class Identification:
     popup: "Identification | None" = None
     candidates: tuple[str, ...] = ()
     seen: str = ""
-    screen: Screen | None = field(default=None, repr=False)
+    screen: KnownScreen | None = field(default=None, repr=False)
 
     @property
     def known(self) -> bool:
@@ -189,7 +189,7 @@ class Identification:
 class Catalogue:
     """The loaded, validated set of screens; ``identify`` maps a hierarchy to one of them."""
 
-    def __init__(self, screens: Iterable[Screen], source: str = DEFAULT_LABEL) -> None:
+    def __init__(self, screens: Iterable[KnownScreen], source: str = DEFAULT_LABEL) -> None:
         self.screens = tuple(screens)
         self.source = source
         self._by_name = {s.name: s for s in self.screens}
@@ -200,7 +200,7 @@ class Catalogue:
     def names(self) -> tuple[str, ...]:
         return tuple(self._by_name)
 
-    def get(self, name: str) -> Screen:
+    def get(self, name: str) -> KnownScreen:
         try:
             return self._by_name[name]
         except KeyError:
@@ -209,7 +209,7 @@ class Catalogue:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
-    def popups(self) -> tuple[Screen, ...]:
+    def popups(self) -> tuple[KnownScreen, ...]:
         return self._popups
 
     def identify(self, h: Hierarchy, variant: str | None = None) -> Identification:
@@ -234,8 +234,8 @@ class Catalogue:
         return Identification(best.name, popup, tuple(s.name for s, _ in hits), seen, best)
 
     @staticmethod
-    def _ranked(screens: tuple[Screen, ...], h: Hierarchy, variant: str | None,
-                excluded: frozenset[int]) -> list[tuple[Screen, frozenset[int]]]:
+    def _ranked(screens: tuple[KnownScreen, ...], h: Hierarchy, variant: str | None,
+                excluded: frozenset[int]) -> list[tuple[KnownScreen, frozenset[int]]]:
         """(screen, evidence windows) of every matching screen, best first."""
         hits = []
         for order, screen in enumerate(screens):
@@ -278,9 +278,9 @@ def parse_catalogue(text: str, label: str = DEFAULT_LABEL) -> Catalogue:
 
 
 class _Parser(YamlReader):
-    """The catalogue grammar -> frozen :class:`Screen` objects; reading YAML is :class:`YamlReader`'s."""
+    """The catalogue grammar -> frozen :class:`KnownScreen` objects; reading YAML is :class:`YamlReader`'s."""
 
-    def parse(self, text: str) -> list[Screen]:
+    def parse(self, text: str) -> list[KnownScreen]:
         root = self.compose(text)
         if not isinstance(root, MappingNode):
             self.fail_at(1 if root is None else self.line(root), "the catalogue must be a mapping with a 'screens' key")
@@ -292,7 +292,7 @@ class _Parser(YamlReader):
             self.fail(f.key_node("screens") if "screens" in f else root, "'screens' must be a non-empty mapping of name: screen")
         return [self.screen(name, key_node, body) for name, key_node, body in self.pairs(screens, "screens")]
 
-    def screen(self, name: str, key_node: Node, body: Node) -> Screen:
+    def screen(self, name: str, key_node: Node, body: Node) -> KnownScreen:
         if not _NAME.fullmatch(name):
             self.fail(key_node, f"screen name {name!r} must be lower_snake_case")
         if not isinstance(body, MappingNode):
@@ -314,7 +314,7 @@ class _Parser(YamlReader):
         if not isinstance(signatures, SequenceNode) or not signatures.value:
             self.fail(f.key_node("signatures") if "signatures" in f else key_node,
                       f"screen {name!r} needs a non-empty list of 'signatures'")
-        return Screen(
+        return KnownScreen(
             name=name, signatures=tuple(self.signature(node, name, package) for node in signatures.value),
             package=package, activity=self.optional_text(f, "activity", name), action=self.optional_text(f, "action", name),
             description=self.optional_text(f, "description", name) or "", popup=popup, overlay=overlay, dismiss=dismiss,

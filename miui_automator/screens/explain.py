@@ -14,7 +14,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from ..device.hierarchy import SYSTEMUI, Hierarchy
-from .catalogue import Catalogue, Identification, Matcher, Screen, Signature
+from .catalogue import Catalogue, Identification, KnownScreen, Matcher, Signature
 from .redact import redact_text
 
 MAX_SHOWN = 4
@@ -40,7 +40,7 @@ class Check:
 class Candidate:
     """A screen's best signature against the hierarchy, with every check it made."""
 
-    screen: Screen
+    screen: KnownScreen
     signature: Signature
     checks: tuple[Check, ...]
     matched: bool
@@ -119,7 +119,7 @@ def explain(catalogue: Catalogue, h: Hierarchy, variant: str | None = None, limi
                        tuple(sorted(p for p in h.packages if p != SYSTEMUI)))
 
 
-def _best(screen: Screen, h: Hierarchy, variant: str | None, catalogue: Catalogue) -> Candidate | None:
+def _best(screen: KnownScreen, h: Hierarchy, variant: str | None, catalogue: Catalogue) -> Candidate | None:
     best: Candidate | None = None
     origin = getattr(catalogue, "origin", None)  # an overlaid catalogue knows each signature's file
     for sig in screen.signatures:
@@ -131,7 +131,7 @@ def _best(screen: Screen, h: Hierarchy, variant: str | None, catalogue: Catalogu
     return best
 
 
-def explain_signature(screen: Screen, sig: Signature, h: Hierarchy, source: str = "") -> Candidate:
+def explain_signature(screen: KnownScreen, sig: Signature, h: Hierarchy, source: str = "") -> Candidate:
     """Every check of ``sig`` against ``h``; ``matched`` agrees with :meth:`Signature.match`."""
     checks: list[Check] = []
     package = sig.package

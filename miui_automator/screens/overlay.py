@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError
-from .catalogue import Catalogue, Screen, Signature, default_catalogue
+from .catalogue import Catalogue, KnownScreen, Signature, default_catalogue
 
 HOME_ENV = "MIUI_AUTOMATOR_HOME"
 CATALOGUE_ENV = "MIUI_AUTOMATOR_CATALOGUE"
@@ -85,7 +85,7 @@ def overlay_paths(extra: Iterable[str | Path] = ()) -> list[Path]:
 class OverlaidCatalogue(Catalogue):
     """A catalogue merged from several files; :meth:`origin` names the file of each signature."""
 
-    def __init__(self, screens: Iterable[Screen], source: str, origins: dict[Signature, str],
+    def __init__(self, screens: Iterable[KnownScreen], source: str, origins: dict[Signature, str],
                  files: Sequence[str] = ()) -> None:
         super().__init__(screens, source)
         self._origins = origins
@@ -102,7 +102,7 @@ def merge(base: Catalogue, overlays: Sequence[Catalogue]) -> OverlaidCatalogue:
     for screen in base.screens:
         for sig in screen.signatures:
             origins[sig] = base_origin(sig) if base_origin else base.source
-    screens: dict[str, Screen] = {s.name: s for s in base.screens}
+    screens: dict[str, KnownScreen] = {s.name: s for s in base.screens}
     for overlay in overlays:
         for entry in overlay.screens:
             known = screens.get(entry.name)
@@ -122,7 +122,7 @@ def merge(base: Catalogue, overlays: Sequence[Catalogue]) -> OverlaidCatalogue:
     return OverlaidCatalogue(screens.values(), " + ".join(files), origins, files)
 
 
-def _check_compatible(known: Screen, entry: Screen, source: str) -> None:
+def _check_compatible(known: KnownScreen, entry: KnownScreen, source: str) -> None:
     """An entry adding to a known screen may not change what kind of screen it is."""
     where = f"{source}:{entry.line}"
     if entry.popup and not known.popup:

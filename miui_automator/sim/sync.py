@@ -16,7 +16,7 @@ import struct
 import zlib
 from typing import Iterator
 
-from .vfs import STORAGE, Entry, VirtualFS, normpath
+from .vfs import STORAGE, FileNode, VirtualFS, normpath
 from .wire import MAX_PAYLOAD
 
 SYNC_DATA_MAX = 64 * 1024
@@ -67,12 +67,12 @@ def _owner(path: str) -> tuple[int, int]:
     return 0, 0
 
 
-def _size(entry: Entry) -> int:
+def _size(entry: FileNode) -> int:
     """st_size as ext4/FUSE report it: a directory occupies one 4 KiB block."""
     return DIR_SIZE if entry.is_dir else entry.size
 
 
-def _stat_v2_fields(path: str, entry: Entry) -> tuple[int, ...]:
+def _stat_v2_fields(path: str, entry: FileNode) -> tuple[int, ...]:
     """dev, ino, mode, nlink, uid, gid, size, atime, mtime, ctime for STA2/LST2/DNT2."""
     uid, gid = _owner(path)
     nlink = 2 + sum(1 for c in entry.children.values() if c.is_dir) if entry.is_dir else 1

@@ -23,7 +23,7 @@ S_FILE = statmod.S_IFREG | 0o660
 
 
 @dataclass
-class Entry:
+class FileNode:
     mode: int
     mtime: int
     data: bytearray | None = None
@@ -31,9 +31,9 @@ class Entry:
     seed: int | None = None
     # Immutable bytes several phones share (an app's APK): copied only if this phone changes them.
     shared: bytes | None = None
-    children: dict[str, "Entry"] = field(default_factory=dict)
+    children: dict[str, "FileNode"] = field(default_factory=dict)
     # Called just before every read: the "file changes while pulled" fault hooks in here.
-    on_read: Callable[["Entry"], None] | None = None
+    on_read: Callable[["FileNode"], None] | None = None
 
     @property
     def is_dir(self) -> bool:
@@ -74,14 +74,14 @@ class VirtualFS:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self.root = Entry(mode=S_DIR, mtime=int(clock()))
+        self.root = FileNode(mode=S_DIR, mtime=int(clock()))
         for d in ("/data/local/tmp", "/system/bin", STORAGE, "/proc", "/dev"):
             self.mkdir(d, parents=True)
 
     def _now(self) -> int:
         return int(self._clock())
 
-    def lookup(self, path: str) -> Entry | None:
+    def lookup(self, path: str) -> FileNode | None:
         node = self.root
         for part in normpath(path).split("/")[1:]:
             if not part:
@@ -97,7 +97,7 @@ class VirtualFS:
     def exists(self, path: str) -> bool:
         return self.lookup(path) is not None
 
-    def _parent(self, path: str, create: bool = False) -> tuple[Entry, str]:
+    def _parent(self, path: str, create: bool = False) -> tuple[FileNode, str]:
         norm = normpath(path)
         parent_path, name = posixpath.split(norm)
         if create:
@@ -118,7 +118,7 @@ class VirtualFS:
             if nxt is None:
                 if not parents and i != len(parts) - 1:
                     raise FileNotFoundError(2, "No such file or directory", norm)
-                nxt = Entry(mode=S_DIR, mtime=self._now())
+                nxt = FileNode(mode=S_DIR, mtime=self._now())
                 node.children[part] = nxt
             elif not nxt.is_dir:
                 raise FileExistsError(17, "File exists", norm)
@@ -131,18 +131,18 @@ class VirtualFS:
             raise IsADirectoryError(21, "Is a directory", normpath(path))
         if not statmod.S_ISREG(mode):
             mode = statmod.S_IFREG | statmod.S_IMODE(mode or 0o660)
-        parent.children[name] = Entry(mode=mode, mtime=self._now() if mtime is None else mtime, data=bytearray(data))
+        parent.children[name] = FileNode(mode=mode, mtime=self._now() if mtime is None else mtime, data=bytearray(data))
         parent.mtime = self._now()
 
     def add_synthetic(self, path: str, size: int, seed: int, mtime: int | None = None) -> None:
         """A file whose bytes are generated on first read."""
         parent, name = self._parent(path, create=True)
-        parent.children[name] = Entry(mode=S_FILE, mtime=self._now() if mtime is None else mtime, size_hint=size, seed=seed)
+        parent.children[name] = FileNode(mode=S_FILE, mtime=self._now() if mtime is None else mtime, size_hint=size, seed=seed)
 
     def add_shared(self, path: str, data: bytes, mode: int = S_FILE, mtime: int | None = None) -> None:
         """A file whose ``data`` other phones share: read without a copy, copied on change."""
         parent, name = self._parent(path, create=True)
-        parent.children[name] = Entry(mode=mode, mtime=self._now() if mtime is None else mtime, shared=data)
+        parent.children[name] = FileNode(mode=mode, mtime=self._now() if mtime is None else mtime, shared=data)
 
     def read(self, path: str) -> bytes:
         entry = self.lookup(path)
@@ -156,7 +156,7 @@ class VirtualFS:
             return entry.shared
         return bytes(entry.content())
 
-    def listdir(self, path: str) -> list[tuple[str, Entry]]:
+    def listdir(self, path: str) -> list[tuple[str, FileNode]]:
         entry = self.lookup(path)
         if entry is None:
             raise FileNotFoundError(2, "No such file or directory", normpath(path))
@@ -174,7 +174,7 @@ class VirtualFS:
         del parent.children[name]
         parent.mtime = self._now()
 
-    def walk_files(self, path: str) -> Iterator[tuple[str, Entry]]:
+    def walk_files(self, path: str) -> Iterator[tuple[str, FileNode]]:
         """Every regular file below path, depth first, with its absolute path."""
         base = self.lookup(path)
         if base is None:

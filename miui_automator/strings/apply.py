@@ -18,7 +18,7 @@ from typing import Any
 from ..device.hierarchy import Hierarchy
 from ..flow.model import Flow, StepBase
 from ..flow.selectors import UNRESOLVED, Selector
-from ..screens.catalogue import UNKNOWN, Catalogue, Identification, Matcher, Screen
+from ..screens.catalogue import UNKNOWN, Catalogue, Identification, KnownScreen, Matcher
 from .refs import TextRef
 from .resolver import Resolution
 
@@ -45,7 +45,7 @@ def flow_refs(flow: Flow) -> set[TextRef]:
     return refs
 
 
-def _matchers(screen: Screen) -> Iterator[tuple[str | None, Matcher]]:
+def _matchers(screen: KnownScreen) -> Iterator[tuple[str | None, Matcher]]:
     """(package it looks in, matcher) of every matcher of ``screen``."""
     for sig in screen.signatures:
         for m in sig.all + sig.any:
@@ -124,7 +124,7 @@ def resolve_catalogue(catalogue: Catalogue, resolution: Resolution) -> "Resolved
 class ResolvedCatalogue(Catalogue):
     """The catalogue in one phone's language; an unknown screen names the resources of its app that were not found."""
 
-    def __init__(self, screens: Iterable[Screen], source: str, resolution: Resolution) -> None:
+    def __init__(self, screens: Iterable[KnownScreen], source: str, resolution: Resolution) -> None:
         super().__init__(screens, source)
         self.resolution = resolution
         notes: dict[str, dict[str, None]] = {}

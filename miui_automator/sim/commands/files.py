@@ -18,7 +18,7 @@ import zlib
 from dataclasses import replace
 from typing import Callable
 
-from ..vfs import STORAGE, Entry
+from ..vfs import STORAGE, FileNode
 from .base import CommandError, Ctx, WRITABLE_ROOTS, local_time, read_error, to_int, under, write_error
 
 DEV_NULL = "/dev/null"
@@ -54,7 +54,7 @@ def owner(norm: str) -> tuple[str, str, int, int]:
     return "root", "root", 0, 0
 
 
-def _blocks_k(entry: Entry) -> int:
+def _blocks_k(entry: FileNode) -> int:
     """Disk usage in KiB: 4 KiB blocks, as ext4/f2fs allocate."""
     return 4 if entry.is_dir else math.ceil(entry.size / 4096) * 4
 
@@ -84,11 +84,11 @@ def _each(ctx: Ctx, args: list[str], one: Callable[[str], str | None]) -> int:
     return rc
 
 
-def _lookup(ctx: Ctx, path: str) -> tuple[str, Entry | None, str | None]:
+def _lookup(ctx: Ctx, path: str) -> tuple[str, FileNode | None, str | None]:
     """(canonical path, entry, error reason) for reading ``path``."""
     norm = ctx.resolve(path)
     if norm == DEV_NULL:
-        return norm, Entry(mode=statmod.S_IFCHR | 0o666, mtime=0, data=bytearray()), None
+        return norm, FileNode(mode=statmod.S_IFCHR | 0o666, mtime=0, data=bytearray()), None
     reason = read_error(norm)
     entry = None if reason else ctx.phone.state.fs.lookup(norm)
     if reason is None and entry is None:
@@ -118,7 +118,7 @@ def _writable_parent(ctx: Ctx, norm: str) -> str | None:
     return write_error(norm)
 
 
-def _detach(ctx: Ctx, norm: str) -> Entry:
+def _detach(ctx: Ctx, norm: str) -> FileNode:
     parent = ctx.phone.state.fs.lookup(posixpath.dirname(norm))
     assert parent is not None
     parent.mtime = int(ctx.phone.wall_clock())
@@ -133,14 +133,14 @@ def _remove(ctx: Ctx, norm: str) -> str | None:
     return reason
 
 
-def _attach(ctx: Ctx, norm: str, entry: Entry) -> None:
+def _attach(ctx: Ctx, norm: str, entry: FileNode) -> None:
     parent = ctx.phone.state.fs.lookup(posixpath.dirname(norm))
     assert parent is not None
     parent.children[posixpath.basename(norm)] = entry
     parent.mtime = int(ctx.phone.wall_clock())
 
 
-def _clone(entry: Entry, mtime: int | None) -> Entry:
+def _clone(entry: FileNode, mtime: int | None) -> FileNode:
     """A copy that keeps synthetic files lazy (no bytes materialised)."""
     return replace(
         entry,
@@ -152,7 +152,7 @@ def _clone(entry: Entry, mtime: int | None) -> Entry:
 
 
 # ----------------------------------------------------------------------------- listing
-def _long_line(ctx: Ctx, norm: str, entry: Entry, name: str, flags: set[str], widths: tuple[int, int]) -> str:
+def _long_line(ctx: Ctx, norm: str, entry: FileNode, name: str, flags: set[str], widths: tuple[int, int]) -> str:
     user, group, _, _ = owner(norm)
     links = 2 + sum(1 for c in entry.children.values() if c.is_dir) if entry.is_dir else 1
     size = str(4096 if entry.is_dir else entry.size)
@@ -163,7 +163,7 @@ def _long_line(ctx: Ctx, norm: str, entry: Entry, name: str, flags: set[str], wi
             f"{when} {name}")
 
 
-def _ls_block(ctx: Ctx, items: list[tuple[str, str, Entry]], flags: set[str]) -> None:
+def _ls_block(ctx: Ctx, items: list[tuple[str, str, FileNode]], flags: set[str]) -> None:
     """Print (display name, canonical path, entry) rows, one per line, optionally long."""
     if "t" in flags:
         items.sort(key=lambda it: -it[2].mtime)
@@ -186,8 +186,8 @@ def ls(ctx: Ctx, args: list[str]) -> int:
     flags, paths = _flags(args, "laAR1dhtrsSnF", "ls")
     paths = paths or ["."]
     rc = 0
-    files: list[tuple[str, str, Entry]] = []
-    dirs: list[tuple[str, str, Entry]] = []
+    files: list[tuple[str, str, FileNode]] = []
+    dirs: list[tuple[str, str, FileNode]] = []
     for path in paths:
         norm, entry, reason = _lookup(ctx, path)
         if entry is None:
@@ -223,7 +223,7 @@ def ls(ctx: Ctx, args: list[str]) -> int:
     return rc
 
 
-def _stat_fields(ctx: Ctx, path: str, norm: str, entry: Entry) -> dict[str, str]:
+def _stat_fields(ctx: Ctx, path: str, norm: str, entry: FileNode) -> dict[str, str]:
     user, group, uid, gid = owner(norm)
     mtime = local_time(ctx.phone, entry.mtime)
     human_time = mtime.strftime("%Y-%m-%d %H:%M:%S.000000000 %z")
@@ -326,7 +326,7 @@ def find(ctx: Ctx, args: list[str]) -> int:
             raise CommandError(f"find: bad arg '{arg}'")
         negate = False
 
-    def matches(shown: str, entry: Entry) -> bool:
+    def matches(shown: str, entry: FileNode) -> bool:
         for neg, test, value in tests:
             name = posixpath.basename(shown.rstrip("/")) or shown
             if test == "-type":
@@ -351,7 +351,7 @@ def find(ctx: Ctx, args: list[str]) -> int:
             rc = 1
             continue
         shown_root = start.rstrip("/") or "/"
-        stack: list[tuple[str, str, Entry, int]] = [(shown_root, norm, entry, 0)]
+        stack: list[tuple[str, str, FileNode, int]] = [(shown_root, norm, entry, 0)]
         while stack:
             shown, path, node, depth = stack.pop()
             if depth >= mindepth and matches(shown, node):
@@ -381,7 +381,7 @@ def du(ctx: Ctx, args: list[str]) -> int:
             return str(math.ceil(kib / 1024))
         return str(kib)
 
-    def walk(shown: str, entry: Entry, depth: int) -> tuple[int, int]:
+    def walk(shown: str, entry: FileNode, depth: int) -> tuple[int, int]:
         """Post-order like du: a directory's line comes after its contents'."""
         kib, apparent = _blocks_k(entry), 0 if entry.is_dir else entry.size
         for name, child in sorted(entry.children.items()):

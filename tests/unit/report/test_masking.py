@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from miui_automator.fleet.ledger import FAILED, Ledger
-from miui_automator.fleet.report import render_fleet, summarize
+from miui_automator.fleet.summary import render_fleet, summarize
 from miui_automator.report.events import EventWriter, read_events
 from miui_automator.report.redaction import redact_dump
 from miui_automator.report.render import render_all

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from miui_automator.fleet.ledger import FAILED, STEP_DONE, STEP_FAILED, Ledger
-from miui_automator.fleet.report import render_fleet, summarize
+from miui_automator.fleet.summary import render_fleet, summarize
 from miui_automator.fleet.view import FleetView, format_table, summary_text
 
 
