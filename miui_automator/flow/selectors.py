@@ -70,20 +70,11 @@ class Selector:
             parts.append("text " + " | ".join(texts))
         if self.text_matches is not None:
             parts.append(f"text matching /{self.text_matches.pattern}/")
-        if self.text_contains is not None:
-            parts.append(f"text containing {quote(self.text_contains)}")
-        if self.desc is not None:
-            parts.append(f"desc {quote(self.desc)}")
-        if self.cls is not None:
-            parts.append(f"cls {self.cls}")
-        if self.package is not None:
-            parts.append(f"package {self.package}")
-        if self.index is not None:
-            parts.append(f"index {self.index}")
-        if self.last:
-            parts.append("last match")
-        if self.scroll:
-            parts.append("scrolling until found")
+        parts += [template.format(value) for template, value in (
+            ("text containing {}", None if self.text_contains is None else quote(self.text_contains)),
+            ("desc {}", None if self.desc is None else quote(self.desc)),
+            ("cls {}", self.cls), ("package {}", self.package), ("index {}", self.index)) if value is not None]
+        parts += [words for words, on in (("last match", self.last), ("scrolling until found", self.scroll)) if on]
         return ", ".join(parts) + (f" ({'; '.join(self.unresolved)})" if self.unresolved else "")
 
     def templates(self) -> tuple[str, ...]:
