@@ -20,12 +20,13 @@ MIN_ID_DIGITS = 7  # Mi account ids have 7-10 digits; shorter numbers are counts
 _ACCOUNT_NAME = re.compile(r"(Account \{name=)(?P<name>[^,}\n]*)(?=, type=)")
 _EMAIL = re.compile(r"(?<![\w.+*-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # +86 138 0013 8000, +8613800138000, 138-0013-8000, and bare runs of 7+ digits; never a digit run
-# that is part of a word, a dotted version or a decimal number.
+# that is part of a word, a dotted version or a decimal number, nor the date of a time stamp the tool
+# names folders with (20261202-040955: a backup or run folder a report must show as it is).
 _NUMBER = re.compile(
     r"(?<![\w.*])(?:"
     r"\+\d{1,3}(?:[ -]?\d){6,14}"
     r"|\d{3}-\d{3,4}-\d{4}"
-    r"|\d{%d,}" % MIN_ID_DIGITS +
+    r"|\d{%d,}(?!-\d{6}\b)" % MIN_ID_DIGITS +
     r")(?![\w*]|\.\d)",
     re.ASCII,
 )

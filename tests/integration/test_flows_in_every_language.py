@@ -5,11 +5,16 @@ Portuguese, Indonesian under Android's legacy ``values-in``, Hindi, Japanese, Ch
 a translation lacks a key, or Android's pseudo-locale ``en-XA`` where every text is accented and
 lengthened: a text the tool did not resolve from the phone's own APKs would not match anything.
 A language made up here, which no file of the project knows, proves nothing is memorised.
+
+The phones of one test work side by side, one thread each, through the same CLI entry point a user
+runs (as ``fleet run`` drives many phones from one process): a phone spends most of a flow waiting
+on its screens, so ten languages cost little more than one.
 """
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -37,51 +42,88 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _run(flow: str, serial: str, out: Path, *extra: str) -> None:
-    code = main(["run", flow, "-s", serial, "--out", str(out / flow), *extra])
-    runs = sorted((out / flow).iterdir()) if (out / flow).is_dir() else []
+def _run(flow: str, serial: str, out: Path, *extra: str) -> str | None:
+    """None when ``flow`` passed on the phone, else why not (its failed steps, from its record)."""
+    folder = out / flow
+    code = main(["run", flow, "-s", serial, "--out", str(folder), *extra])
+    if code == 0:
+        return None
+    runs = sorted(folder.iterdir()) if folder.is_dir() else []
     why = ""
-    if code and runs:
+    if runs and (runs[-1] / "events.jsonl").exists():
         events = [json.loads(line) for line in (runs[-1] / "events.jsonl").read_text(encoding="utf-8").splitlines()]
         why = "; ".join(str(e.get("error") or e.get("message")) for e in events
                         if e["type"] in ("step_failed", "run_end") or e.get("level") in ("warning", "error"))
-    assert code == 0, f"{flow} exited {code}: {why}"
+    return f"{flow} exited {code}: {why}"
+
+
+def _side_by_side(jobs: dict[str, callable]) -> None:
+    """Run each job in its own thread; fail naming every job that did not pass."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        results = {name: pool.submit(job) for name, job in jobs.items()}
+    failed = {name: result.result() for name, result in results.items() if result.result()}
+    assert not failed, "\n".join(f"{name}: {why}" for name, why in failed.items())
 
 
 def _phone(make_phone, variant: str, locale: str, strings: list[Path], **kw):
     return make_phone(variant, locale=locale, strings=strings, password=PASSWORD, **SMALL, **kw)
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_every_built_in_flow_in(locale, make_phone, sim_host, env):
+def test_every_built_in_flow_in_ten_languages(make_phone, sim_host, env):
     strings = [shared_locales()]
-    variant = LOCALES[locale]
-    phone = _phone(make_phone, variant, locale, strings)
-    _run("backup", phone.serial, env)
-    _run("request-account-deletion", phone.serial, env, "--yes", "--confirm-account", ACCOUNT)
-    _run("cancel-account-deletion", phone.serial, env, "--param", f"account={ACCOUNT}")
-    _run("remove-mi-account", phone.serial, env, "--yes")
-    _run("verify-account-removed", phone.serial, env)
-    _run("factory-reset", phone.serial, env, "--yes")  # a retail phone: it leaves ADB once the erase starts
-    assert sim_host.call(lambda: phone.phone.state.factory_resets) == 1
+    phones = {locale: (_phone(make_phone, variant, locale, strings),
+                       _phone(make_phone, variant, locale, strings),
+                       _phone(make_phone, variant, locale, strings, keep_adb_after_reset=True))
+              for locale, variant in LOCALES.items()}
 
-    deleted = _phone(make_phone, variant, locale, strings)
-    _run("request-account-deletion", deleted.serial, env, "--yes", "--no-backup-gate", "--confirm-account", ACCOUNT)
-    sim_host.call(lambda: deleted.phone.advance_time(days=30))
-    _run("verify-account-deleted", deleted.serial, env, "--param", f"account={ACCOUNT}")
+    def every_flow(locale: str):
+        def job() -> str | None:
+            owner, deleted, lab = phones[locale]
+            out = env / locale
+            steps = [
+                ("backup", owner.serial),
+                ("request-account-deletion", owner.serial, "--yes", "--confirm-account", ACCOUNT),
+                ("cancel-account-deletion", owner.serial, "--param", f"account={ACCOUNT}"),
+                ("remove-mi-account", owner.serial, "--yes"),
+                ("verify-account-removed", owner.serial),
+                ("factory-reset", owner.serial, "--yes"),  # a retail phone: it leaves ADB once the erase starts
+                ("request-account-deletion", deleted.serial, "--yes", "--no-backup-gate", "--confirm-account", ACCOUNT),
+                None,  # the 30-day waiting period passes
+                ("verify-account-deleted", deleted.serial, "--param", f"account={ACCOUNT}"),
+                ("reset-test-device", lab.serial, "--yes", "--param", "keeps_adb=true"),
+            ]
+            for step in steps:
+                if step is None:
+                    sim_host.call(lambda: deleted.phone.advance_time(days=30))
+                    continue
+                flow, serial, *extra = step
+                why = _run(flow, serial, out / serial.replace(":", "_"), *extra)
+                if why:
+                    return why
+            if sim_host.call(lambda: (owner.phone.state.factory_resets, lab.phone.state.has_xiaomi_account())) != (1, False):
+                return "the flows passed but the phones were not erased and signed out"
+            return None
+        return job
 
-    lab = _phone(make_phone, variant, locale, strings, keep_adb_after_reset=True)
-    _run("reset-test-device", lab.serial, env, "--yes", "--param", "keeps_adb=true")
-    assert sim_host.call(lambda: lab.phone.state.has_xiaomi_account()) is False
+    _side_by_side({locale: every_flow(locale) for locale in LOCALES})
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("locale", ["de-DE", "en-XA"])
-def test_backup_and_sign_out_on_every_variant(variant, locale, make_phone, sim_host, env):
-    phone = _phone(make_phone, variant, locale, [shared_locales()])
-    _run("backup", phone.serial, env)
-    _run("remove-mi-account", phone.serial, env, "--yes")
-    assert sim_host.call(lambda: phone.phone.state.has_xiaomi_account()) is False
+def test_backup_and_sign_out_on_every_variant_in_german_and_the_pseudo_locale(make_phone, sim_host, env):
+    strings = [shared_locales()]
+    phones = {f"{variant} {locale}": _phone(make_phone, variant, locale, strings)
+              for variant in VARIANTS for locale in ("de-DE", "en-XA")}
+
+    def pair(name: str):
+        def job() -> str | None:
+            phone = phones[name]
+            out = env / name.replace(" ", "-")
+            why = _run("backup", phone.serial, out) or _run("remove-mi-account", phone.serial, out, "--yes")
+            if why is None and sim_host.call(lambda: phone.phone.state.has_xiaomi_account()):
+                why = "remove-mi-account passed but the account is still on the phone"
+            return why
+        return job
+
+    _side_by_side({name: pair(name) for name in phones})
 
 
 def test_sign_out_in_a_language_no_file_of_the_project_knows(make_phone, sim_host, env, tmp_path):
@@ -103,5 +145,7 @@ def test_sign_out_in_a_language_no_file_of_the_project_knows(make_phone, sim_hos
         (folder / "strings.xml").write_text(f'<?xml version="1.0" encoding="utf-8"?>\n<resources>\n{body}</resources>\n',
                                             encoding="utf-8")
     phone = _phone(make_phone, "hyperos1-en", "xx-XX", [root])
-    _run("remove-mi-account", phone.serial, env, "--yes", "--no-backup-gate")
+    assert _run("remove-mi-account", phone.serial, env, "--yes", "--no-backup-gate") is None
     assert sim_host.call(lambda: phone.phone.state.has_xiaomi_account()) is False
+    (record,) = (env / "remove-mi-account").glob("*/events.jsonl")
+    assert "string resources for locale xx-XX" in record.read_text(encoding="utf-8")

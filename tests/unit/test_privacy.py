@@ -43,3 +43,8 @@ def test_one_function_behind_both_names() -> None:
     assert info_mask_account is mask_account
     assert mask_account("1234567890") == "12******90"
     assert mask_account("12******90") == "12******90"
+
+
+def test_time_stamped_folder_names_stay_readable() -> None:
+    note = "20 files, 5.0 MB to back up into /backups/2265b1f5/20261202-040955 for account 1234567890"
+    assert mask_text(note) == "20 files, 5.0 MB to back up into /backups/2265b1f5/20261202-040955 for account 12******90"
