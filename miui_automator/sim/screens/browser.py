@@ -170,7 +170,11 @@ class BrowserScreen(Screen):
         return _TEXTS["zh" if self.phone.locale.language == "zh" else "en"]
 
     def txt(self, key: str, **values: str) -> str:
-        return self.texts[key].format(label=self.v.account_label, **values)
+        # The web pages speak the page's language (English or Chinese), not the phone's: a Chinese ROM's
+        # 小米账号 never shows inside an English page.
+        zh = self.phone.locale.language == "zh"
+        label = self.v.account_label if zh == self.v.locale.startswith("zh") else ("小米账号" if zh else "Xiaomi Account")
+        return self.texts[key].format(label=label, **values)
 
     # ------------------------------------------------------------- navigation
     def open(self, url: str) -> None:
