@@ -98,8 +98,9 @@ def font_faces(text: str) -> str:
     """``@font-face`` rules embedding, for each script of :data:`FACES` present in ``text``, its face subset to
     the characters used."""
     rules = []
+    used = {ch for ch in set(text) if ord(ch) > 0x7F}  # the distinct characters once: a report is megabytes
     for face in FACES:
-        chars = "".join(sorted({ch for ch in text if face.covers(ch)}))
+        chars = "".join(sorted(ch for ch in used if face.covers(ch)))
         if not chars:
             continue
         data = _subset(face.source, chars)
