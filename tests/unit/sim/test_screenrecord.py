@@ -6,21 +6,9 @@ import io
 import av
 import pytest
 
-from miui_automator.sim.phone import Phone
-from miui_automator.sim.shell import Shell
 from miui_automator.sim.video import Mp4Recording
 
 BOUND = 20
-
-
-@pytest.fixture
-def phone():
-    return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 async def _discard(data: bytes) -> None:

@@ -3,20 +3,9 @@
 import base64
 from importlib import resources
 
-import pytest
 
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
-
-
-@pytest.fixture
-def phone():
-    return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def out(sh, cmd: str) -> str:

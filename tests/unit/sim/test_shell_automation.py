@@ -3,7 +3,6 @@
 import asyncio
 import io
 
-import pytest
 from PIL import Image
 
 from miui_automator.sim.phone import Phone
@@ -15,16 +14,6 @@ BOUND = 2.0  # seconds any condition below may take
 
 async def _discard(data: bytes) -> None:
     """A held command's later output, when a test does not look at it."""
-
-
-@pytest.fixture
-def phone():
-    return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def push_jar(phone) -> None:

@@ -15,11 +15,6 @@ def phone():
     return Phone(media_files=0)
 
 
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
-
-
 def rows(sh, cmd: str) -> list[dict[str, str]]:
     result = sh.run(cmd)
     assert result.rc == 0, result.stderr

@@ -11,11 +11,6 @@ def phone():
     return Phone(media_files=8, media_bytes=64 * 1024)
 
 
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
-
-
 def out(sh, cmd: str) -> str:
     return sh.run(cmd).stdout.decode()
 

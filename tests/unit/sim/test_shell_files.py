@@ -6,7 +6,6 @@ import re
 import pytest
 
 from miui_automator.sim.phone import Phone
-from miui_automator.sim.shell import Shell
 
 LS_LONG = re.compile(r"[-d][rwx-]{9} +\d+ +\S+ +\S+ +\d+ \d{4}-\d\d-\d\d \d\d:\d\d .+")
 
@@ -14,11 +13,6 @@ LS_LONG = re.compile(r"[-d][rwx-]{9} +\d+ +\S+ +\S+ +\d+ \d{4}-\d\d-\d\d \d\d:\d
 @pytest.fixture
 def phone():
     return Phone(media_files=12, media_bytes=256 * 1024)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def out(sh, cmd: str) -> str:

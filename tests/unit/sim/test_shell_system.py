@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
@@ -12,16 +11,6 @@ RESUMED_RE = re.compile(r"mResumedActivity: ActivityRecord\{.*?\s+(?P<package>[^
 TOP_RE = re.compile(r"ACTIVITY (?P<package>[^\s]+)/(?P<activity>[^/\s]+) \w+ pid=(?P<pid>\d+)")
 VIEWPORT_RE = re.compile(r".*DisplayViewport{.*?valid=true, .*?orientation=(?P<orientation>\d+), "
                          r".*?deviceWidth=(?P<width>\d+), deviceHeight=(?P<height>\d+).*")
-
-
-@pytest.fixture
-def phone():
-    return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def out(sh, cmd: str) -> str:

@@ -5,18 +5,6 @@ import re
 import pytest
 
 from miui_automator.sim.commands.procs import U2_PID
-from miui_automator.sim.phone import Phone
-from miui_automator.sim.shell import Shell
-
-
-@pytest.fixture
-def phone():
-    return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def rows(text: bytes) -> list[list[str]]:

@@ -9,7 +9,6 @@ import pytest
 
 from miui_automator.sim.labels import APPS
 from miui_automator.sim.phone import Phone
-from miui_automator.sim.shell import Shell
 
 _, ACCOUNT_APK = APPS["XiaomiAccount"]
 
@@ -17,11 +16,6 @@ _, ACCOUNT_APK = APPS["XiaomiAccount"]
 @pytest.fixture(scope="module")
 def phone():
     return Phone(media_files=0)
-
-
-@pytest.fixture
-def sh(phone):
-    return Shell(phone)
 
 
 def test_list(sh, phone):
