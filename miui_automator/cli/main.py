@@ -1,5 +1,5 @@
 """Entry point of ``miui-automator``: the click group, and the ONE place where errors become
-exit codes (DESIGN.md): 0 done, 1 step/verification failed, 2 usage/config/flow error,
+exit codes (README, "Exit codes"): 0 done, 1 step/verification failed, 2 usage/config/flow error,
 3 device or connection error, 130 interrupted. Every failure prints one line, never a traceback.
 """
 

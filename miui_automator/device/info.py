@@ -1,6 +1,6 @@
 """What a phone is and what state it is in, from ``getprop`` and ``dumpsys`` text (pure parsing).
 
-The OS is detected in the order Xiaomi's own code uses (miui-facts §7): HyperOS first
+The OS is detected in the order Xiaomi's own code uses: HyperOS first
 (``ro.mi.os.version.name`` = ``OS1.0``, ``OS2.0``, ...), because HyperOS keeps the MIUI
 property ``ro.miui.ui.version.name`` too, frozen at ``V816``; then MIUI (``V12``, ``V125``,
 ``V130``, ``V140``); otherwise plain Android. Account names are masked here, at the edge (by
@@ -168,7 +168,7 @@ def parse_keyguard(window_dump: str) -> bool | None:
 
 
 def _os(props: dict[str, str]) -> tuple[str, str, str]:
-    """(family, version, build) by the detection order of miui-facts §7."""
+    """(family, version, build) HyperOS before MIUI, as the module docstring says."""
     hyper = props.get("ro.mi.os.version.name", "")
     miui = props.get("ro.miui.ui.version.name", "")
     incremental = props.get("ro.build.version.incremental", "")

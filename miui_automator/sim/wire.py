@@ -6,8 +6,8 @@ device must send back accumulates in an outbox that the transport drains with
 :meth:`DeviceConnection.data_to_send`. Keeping sockets out of this module lets the unit
 tests drive the exact packet sequences the real adb server produces.
 
-The rules follow what real adbd does and what the adb 36 server checks (see
-docs/adb-u2-protocol.md sections 1 and 7): answer the host's CNXN with ours, send OPEN only for
+The rules follow what real adbd does and what the adb 36 server checks (the integration tests
+in tests/integration/test_adb_wire.py drive the real server against them): answer the host's CNXN with ours, send OPEN only for
 a ``reverse:forward`` target the host set up (the server aborts on any other device OPEN; the
 caller, :mod:`.reverse`, keeps to that), at most one WRTE in flight per stream,
 OKAY after every consumed host WRTE, and never a payload larger than the negotiated maximum.

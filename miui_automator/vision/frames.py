@@ -1,7 +1,7 @@
 """Checks that a screenshot is a real frame, how much two frames differ, and annotations for humans.
 
 A step passes only when the hierarchy shows the expected screen AND the screenshot proves it
-(DESIGN.md, "Verification of a screen transition"). Screenshot paths fail quietly: adbutils hands back
+(docs/architecture.md, "The life of one step"). Screenshot paths fail quietly: adbutils hands back
 a black image, a screen that is off or a secure window comes out as one flat colour, a capture of the
 wrong display has the wrong size. These functions catch that, cheaply enough to run after every action:
 every statistic is taken over a grey copy reduced to about 135x300 (Image.reduce is a box filter in C,

@@ -33,7 +33,7 @@ ALREADY_REGISTERED = ("java.lang.IllegalStateException: UiAutomationService "
                       "(UiAutomationConnection.java:520)\n"
                       "\tat android.app.UiAutomationConnection.connect(UiAutomationConnection.java:103)\n")
 
-# MIUI's ThemeCompatibilityLoader logs this on stdout whenever uiautomator starts (miui-facts §6.3).
+# MIUI's ThemeCompatibilityLoader logs this on stdout whenever uiautomator starts, before the XML.
 MIUI_DUMP_NOISE = (
     "java.io.FileNotFoundException: /data/system/theme_config/theme_compatibility.xml: open failed: ENOENT "
     "(No such file or directory)\n"

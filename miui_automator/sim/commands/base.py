@@ -30,7 +30,7 @@ WRITABLE_ROOTS = (STORAGE, "/data/local/tmp")
 READ_ONLY_ROOTS = ("/system", "/system_ext", "/vendor", "/product", "/odm", "/apex")
 PRIVATE_ROOTS = ("/data/data", "/data/user", "/data/system", "/data/misc", "/data/app")
 
-# Gate of MIUI's "USB debugging (Security settings)" toggle (miui-facts §6.1).
+# Gate of MIUI's "USB debugging (Security settings)" toggle: 1 on, 0 off.
 GATE_PROP = "persist.security.adbinput"
 
 

@@ -1,6 +1,6 @@
 """System properties, settings and window-manager overrides — and MIUI's refusal to let the
-shell change settings while "USB debugging (Security settings)" is off (miui-facts §6.1:
-WRITE_SECURE_SETTINGS / WRITE_SETTINGS are denied to uid 2000 unless
+shell change settings while "USB debugging (Security settings)" is off
+(WRITE_SECURE_SETTINGS / WRITE_SETTINGS are denied to uid 2000 unless
 ``persist.security.adbinput`` is 1)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from miui_automator.sim.shellproto import EXIT, STDERR, STDIN, STDOUT, WINDOW_SI
 
 
 def test_packet_layout_matches_the_documented_bytes():
-    # docs/adb-u2-protocol.md 1.8: stdout "hi\n", exit 0.
+    # shell v2 framing as adbd sends it: stdout "hi\n", exit 0.
     assert encode(STDOUT, b"hi\n") + encode_exit(0) == bytes.fromhex("0103000000 68690a 0301000000 00")
 
 

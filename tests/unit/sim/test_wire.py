@@ -44,7 +44,7 @@ def opened(conn: DeviceConnection, host_id: int = 8, service: bytes = b"shell:ec
 
 # ---------------------------------------------------------------------------- framing
 def test_header_layout_matches_the_documented_bytes():
-    # docs/adb-u2-protocol.md 1.8: OKAY(1, 8) from the device.
+    # as the real adb server sends it: OKAY(1, 8) from the device.
     assert Message(A_OKAY, 1, 8).pack() == bytes.fromhex("4f4b4159 01000000 08000000 00000000 00000000 b0b4bea6")
 
 
