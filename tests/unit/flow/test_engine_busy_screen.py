@@ -11,29 +11,9 @@ from miui_automator.flow.engine import BaseListener, Engine
 from miui_automator.flow.parser import parse_flow
 from miui_automator.flow.waits import BUSY_STEP_BUDGET_S, FakeClock
 from miui_automator.screens.catalogue import parse_catalogue
+from two_screens import CATALOGUE, page
 
 IDLE_TIMEOUT_S = 10.0  # what each read of a never-idle screen costs on the phone
-
-CATALOGUE = """
-version: 1
-screens:
-  home:
-    package: com.example.home
-    signatures:
-      - package: com.example.home
-  about:
-    package: com.example.about
-    signatures:
-      - package: com.example.about
-"""
-
-
-def page(package: str, button: str) -> str:
-    return ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"
-            f'<node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="{package}"'
-            ' content-desc="" clickable="false" bounds="[0,0][1080,2400]">'
-            f'<node index="0" text="{button}" resource-id="" class="android.widget.Button" package="{package}"'
-            ' content-desc="" clickable="true" bounds="[64,800][1016,900]" /></node></hierarchy>')
 
 
 PAGES = {"home": page("com.example.home", "About"), "about": page("com.example.about", "Back")}

@@ -13,29 +13,9 @@ from miui_automator.flow.engine import BaseListener, Engine
 from miui_automator.flow.parser import parse_flow
 from miui_automator.flow.waits import FakeClock
 from miui_automator.screens.catalogue import parse_catalogue
+from two_screens import CATALOGUE, page
 
 OVERLAP_WAIT_S = 5.0  # bound on waiting for the other call: far longer than two threads need to meet
-
-CATALOGUE = """
-version: 1
-screens:
-  home:
-    package: com.example.home
-    signatures:
-      - package: com.example.home
-  about:
-    package: com.example.about
-    signatures:
-      - package: com.example.about
-"""
-
-
-def page(package: str, button: str) -> str:
-    return ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"
-            f'<node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="{package}"'
-            ' content-desc="" clickable="false" bounds="[0,0][1080,2400]">'
-            f'<node index="0" text="{button}" resource-id="" class="android.widget.Button" package="{package}"'
-            ' content-desc="" clickable="true" bounds="[64,800][1016,900]" /></node></hierarchy>')
 
 
 def frame(top: int) -> Image.Image:
