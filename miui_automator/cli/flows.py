@@ -161,8 +161,9 @@ def secret_source(password_file: str | None, interactive: bool):
     def source(name: str, env: str | None) -> str | None:
         if password_file:
             return run.read_secret_file(password_file)
-        if env and secret_env.read(env):
-            return secret_env.read(env)
+        value = secret_env.read(env) if env else None
+        if value:
+            return value
         if interactive:
             return getpass.getpass(f"{name} (hidden): ")
         return None

@@ -301,8 +301,9 @@ def secret_reader(flow: Flow, password: PasswordSource | None, password_file: st
             return value
         if password_file:
             return read_secret_file(password_file)
-        if env and secret_env.read(env):
-            return secret_env.read(env)
+        value = secret_env.read(env) if env else None
+        if value:
+            return value
         return prompt(name) if prompt else None
 
     return source

@@ -97,7 +97,6 @@ def execute(plan: RunPlan, driver: Driver, *, run_dir: Path, on_step: Callable[[
     listener = ArtifactListener(run_dir, writer, device, on_step)
     engine = Engine(driver, catalogue, listeners=[*listeners, listener, _StringsNote(listener, resolution)],
                     variant=plan.device.variant, verify=verify, tasks=registry())
-    hints: list[str] = []
     try:
         result = engine.run(plan.flow, plan.params, plan.secrets, start_at=start_at)
     finally:
