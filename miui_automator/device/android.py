@@ -24,6 +24,7 @@ import base64
 import binascii
 import re
 import shlex
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Mapping, TypeVar
@@ -134,6 +135,8 @@ class AndroidDevice:
             raise DeviceError(f"{serial}: device is {mask_text(str(states[serial]))[:40]}{hint}", serial=serial)
         self.adb = self._client.device(serial)
         self._u2: u2.Device | None = None
+        self._restart_lock = threading.RLock()  # one thread starts or restarts uiautomator2 at a time
+        self._generation = 0  # restarts so far
 
     # ---------------------------------------------------------------- the boundary
     def _error(self, what: str, err: BaseException) -> DeviceError:
@@ -173,8 +176,10 @@ class AndroidDevice:
     def u2(self) -> u2.Device:
         """The uiautomator2 client, started (within the start deadline) on first use."""
         if self._u2 is None:
-            self._u2 = self._call("starting uiautomator2", self.deadlines.start_s,
-                                  lambda: self._connect_automation(self.adb))
+            with self._restart_lock:
+                if self._u2 is None:
+                    self._u2 = self._call("starting uiautomator2", self.deadlines.start_s,
+                                          lambda: self._connect_automation(self.adb))
         return self._u2
 
     def _rpc(self, what: str, fn: Callable[[u2.Device], T]) -> T:
@@ -201,6 +206,7 @@ class AndroidDevice:
         """
         restarts = 0
         while True:
+            generation = self._generation
             try:
                 return self._rpc(what, fn)
             except _AutomationDown as down:
@@ -208,13 +214,22 @@ class AndroidDevice:
                     raise down.error from None
                 restarts += 1
                 try:
-                    self.restart_automation()
+                    self._restart_once(generation)
                 except DeviceError as failed:
                     raise DeviceError(f"{down.error}; restarting uiautomator2 failed too", serial=self.serial,
                                       restart_error=str(failed)) from None
                 if action and down.sent:
                     raise AutomationRestarted(f"{down.error}; uiautomator2 was restarted, the action may or may "
                                               "not have happened", serial=self.serial) from None
+
+    def _restart_once(self, generation: int) -> None:
+        """Restart the server unless another thread did since ``generation`` (the engine reads the hierarchy
+        and takes a screenshot side by side: when the server dies both calls fail, and a second restart
+        would kill the server the first one just started)."""
+        with self._restart_lock:
+            if self._generation == generation:
+                self.restart_automation()
+                self._generation += 1
 
     def restart_automation(self) -> None:
         """Restart the on-device uiautomator2 server (after it died, or after a reboot), within the start deadline."""

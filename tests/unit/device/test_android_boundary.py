@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import random
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import adbutils
 import pytest
@@ -176,6 +178,27 @@ def test_a_read_is_repeated_after_a_restart(phone: AndroidDevice, rpc: Rpc) -> N
     rpc.answer("dumpWindowHierarchy", ConnectionResetError("server died"), XML)
     assert phone.hierarchy().first(text="Sign out") is not None
     assert rpc.stops == 1 and rpc.calls.count("dumpWindowHierarchy") == 2
+
+
+def test_two_calls_that_meet_the_same_dead_server_restart_it_once(phone: AndroidDevice, rpc: Rpc,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    rpc.answer("dumpWindowHierarchy", ConnectionResetError("server died"), ConnectionResetError("server died"), XML)
+    both_failed = threading.Barrier(2, timeout=5)
+    request = rpc._request
+
+    def failing_together(*args, **kwargs):  # noqa: ANN002, ANN003
+        try:
+            return request(*args, **kwargs)
+        except ConnectionResetError:
+            both_failed.wait()  # neither restarts before the other has met the dead server
+            raise
+
+    monkeypatch.setattr(u2core, "_http_request", failing_together)
+    _ = phone.u2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = [pool.submit(phone.hierarchy) for _ in range(2)]
+        assert all(r.result(timeout=10).first(text="Sign out") is not None for r in reads)
+    assert rpc.stops == 1  # a second restart would have killed the server the first one started
 
 
 def test_an_action_that_may_have_landed_is_not_repeated(phone: AndroidDevice, rpc: Rpc) -> None:
