@@ -70,6 +70,16 @@ class DeadlineClient(adbutils.AdbClient):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._local = threading.local()
+        self._version: int | None = None
+
+    def server_version(self) -> int:
+        """The adb server's protocol version, asked once per client.
+
+        adbutils asks it before every transport it opens - one more connection, closed with a 10 ms
+        pause, for each uiautomator2 call - and a running server's version does not change."""
+        if self._version is None:
+            self._version = super().server_version()
+        return self._version
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[Deadline]:

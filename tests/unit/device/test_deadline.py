@@ -50,3 +50,16 @@ def test_deadlines_are_per_thread_and_nest() -> None:
             worker.join()
         assert client._local.scope is outer
     assert client._local.scope is None and seen == [None]
+
+
+def test_the_adb_servers_version_is_asked_once_per_client(monkeypatch) -> None:
+    asked = []
+
+    def version(self) -> int:
+        asked.append(self)
+        return 41
+
+    monkeypatch.setattr(adbutils.AdbClient, "server_version", version)
+    client = DeadlineClient(host="127.0.0.1", port=1)
+    assert [client.server_version() for _ in range(5)] == [41] * 5
+    assert len(asked) == 1
