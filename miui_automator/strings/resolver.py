@@ -1,7 +1,8 @@
 """Resolving string resources on one phone, in its language, from its own APKs.
 
-For each app a flow or the catalogue names: ``pm path`` gives the APK, ``dumpsys package`` its
-versionCode (the cache key, with the locale); on a cache miss the resource table is read with
+One ``pm list packages -f --show-versioncode`` names every app's APK and versionCode (the cache key,
+with the locale) in a single round trip; a phone whose ``pm`` lacks that option (before Android 9) is
+asked per app instead (``pm path``, ``dumpsys package``). On a cache miss the resource table is read with
 ``unzip -p APK resources.arsc`` where the phone has ``unzip`` (only the table crosses the cable),
 else the whole APK is pulled and the table taken out of it here. Everything the phone says is
 untrusted: a path, a version or a table that does not parse leaves that app's texts unresolved
@@ -28,8 +29,26 @@ from .refs import TextRef
 ARSC_NAME = "resources.arsc"
 MAX_TABLE_BYTES = 256 << 20
 """A resource table inflating past this is a zip bomb, not an app's strings (real ones are a few MB)."""
-_APK_PATH = re.compile(r"/[A-Za-z0-9._/@+=-]+\.apk\Z")
+_APK_PATH = re.compile(r"/[A-Za-z0-9._/@+=~-]+\.apk\Z")  # Android 11+ installs under /data/app/~~<hash>==/
 _VERSION = re.compile(r"\bversionCode=(\d{1,19})\b")
+_LISTED = re.compile(r"package:(?P<path>/\S*?\.apk)=(?P<package>[A-Za-z0-9._]+)(?: versionCode:(?P<version>\d{1,19}))?\Z")
+LIST_COMMAND = "pm list packages -f --show-versioncode"
+
+
+def parse_package_list(output: str) -> dict[str, tuple[str, str | None]]:
+    """``pm list packages -f --show-versioncode`` as package -> (APK path, versionCode or None).
+
+    A line is ``package:/data/app/~~x==/com.foo-y==/base.apk=com.foo versionCode:123``: the path may hold
+    ``=`` itself, so the package is the name after the ``.apk=`` that leaves a package name (and version) to the
+    end of the line. Lines that do not have this shape, and
+    paths a shell could read as more than one word, are left out: they are the phone's text, not a fact.
+    """
+    found: dict[str, tuple[str, str | None]] = {}
+    for line in output.splitlines():
+        m = _LISTED.match(line.strip())
+        if m is not None and _APK_PATH.match(m["path"]):
+            found.setdefault(m["package"], (m["path"], m["version"]))
+    return found
 
 
 @dataclass
@@ -67,6 +86,15 @@ class StringResolver:
     def __init__(self, driver: Driver, cache: StringCache | None = None) -> None:
         self.driver = driver
         self.cache = cache if cache is not None else StringCache()
+        self._listed: dict[str, tuple[str, str | None]] | None = None  # the phone's package list, read once
+
+    def _installed(self) -> dict[str, tuple[str, str | None]]:
+        """Every app's (APK, versionCode) from one shell round trip; empty when the phone's ``pm`` cannot list
+        them that way (each app is then asked for on its own)."""
+        if self._listed is None:
+            out = self.driver.shell(LIST_COMMAND)
+            self._listed = parse_package_list(out.output) if out.exit_code == 0 else {}
+        return self._listed
 
     def resolve(self, refs: Iterable[TextRef], locale: str | None = None) -> Resolution:
         """Each of ``refs`` in the phone's locale (read from the phone unless given)."""
@@ -104,11 +132,15 @@ class StringResolver:
     # ------------------------------------------------------------------ one app
     def _strings(self, package: str, locale: str, result: Resolution) -> tuple[dict[str, str] | None, str]:
         """(the app's strings for ``locale``, "") or (None, why not)."""
-        apk = self._apk_path(package)
+        listed = self._installed()
+        if listed:
+            apk, code = listed.get(package, (None, None))
+        else:
+            apk, code = self._apk_path(package), None
         if apk is None:
             result.sources[package] = "not installed"
             return None, f"not found: {package} is not installed"
-        version = self._version(package)
+        version = code or self._version(package)
         read: list[str] = []
 
         def load() -> dict[str, str]:

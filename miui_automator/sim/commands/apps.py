@@ -246,7 +246,8 @@ def _list_packages(ctx: Ctx, args: list[str]) -> int:
     for pkg in ctx.phone.state.packages:
         if ("-3" in flags and pkg.system) or ("-s" in flags and not pkg.system) or needle not in pkg.name:
             continue
-        ctx.out(f"package:{pkg.path}={pkg.name}\n" if "-f" in flags else f"package:{pkg.name}\n")
+        version = f" versionCode:{pkg.version_code}" if "--show-versioncode" in flags else ""
+        ctx.out((f"package:{pkg.path}={pkg.name}" if "-f" in flags else f"package:{pkg.name}") + version + "\n")
     return 0
 
 

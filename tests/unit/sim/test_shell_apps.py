@@ -181,6 +181,10 @@ def test_pm_list_packages_variants(sh, phone):
     assert out(sh, "pm list packages -s xiaomi.account") == "package:com.xiaomi.account\n"
     with_path = out(sh, "pm list packages -f com.android.settings").splitlines()
     assert with_path == ["package:/system/priv-app/Settings/Settings.apk=com.android.settings"]
+    settings = next(p for p in phone.state.packages if p.name == "com.android.settings")
+    versioned = out(sh, "pm list packages -f --show-versioncode com.android.settings").splitlines()
+    assert versioned == [f"package:/system/priv-app/Settings/Settings.apk=com.android.settings "
+                         f"versionCode:{settings.version_code}"]
 
 
 def test_pm_path(sh):

@@ -1,5 +1,6 @@
 """A fake phone for the resolver: apps installed as APKs holding string tables, answering the shell
-commands the resolver sends (``getprop``, ``settings``, ``pm path``, ``dumpsys package``, ``unzip -p``)
+commands the resolver sends (``getprop``, ``settings``, ``pm list packages``, ``pm path``, ``dumpsys package``,
+``unzip -p``)
 and adb pulls, and counting the bytes it sends."""
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ class ApkPhone:
     serial = "fake-apk"
 
     def __init__(self, apps: dict[str, dict[str, dict[str, str]]], *, locale: str = "de-DE", system_locales: str = "",
-                 product_locale: str = "", unzip: bool = True, versions: dict[str, str] | None = None) -> None:
+                 product_locale: str = "", unzip: bool = True, versions: dict[str, str] | None = None,
+                 lists_versions: bool = True) -> None:
         self.apps = {package: (f"/system/app/{package.split('.')[-1]}/{package.split('.')[-1]}.apk", tables)
                      for package, tables in apps.items()}
         self.locale, self.system_locales, self.product_locale = locale, system_locales, product_locale
         self.unzip = unzip
+        self.lists_versions = lists_versions  # `pm list packages --show-versioncode` (Android 9+)
         self.versions = versions or {}
         self.bytes_sent = 0
         self.table_reads = 0
@@ -43,6 +46,12 @@ class ApkPhone:
             return ShellOutput(command, self.product_locale + "\n", 0)
         if words[:3] == ["settings", "get", "system"]:
             return ShellOutput(command, (self.system_locales or "null") + "\n", 0)
+        if words[:3] == ["pm", "list", "packages"]:
+            if "--show-versioncode" in words and not self.lists_versions:
+                return ShellOutput(command, "Error: Unknown option: --show-versioncode\n", 255)
+            return ShellOutput(command, "".join(
+                f"package:{apk}={package} versionCode:{self.versions.get(package, '1400')}\n"
+                for package, (apk, _) in self.apps.items()), 0)
         if words[:2] == ["pm", "path"]:
             found = self.apps.get(words[2])
             return ShellOutput(command, f"package:{found[0]}\n" if found else "", 0 if found else 1)

@@ -12,7 +12,7 @@ from miui_automator.device.driver import ShellOutput
 from miui_automator.errors import DeviceError
 from miui_automator.strings.cache import StringCache
 from miui_automator.strings.refs import TextRef
-from miui_automator.strings.resolver import StringResolver
+from miui_automator.strings.resolver import LIST_COMMAND, StringResolver, parse_package_list
 
 from phones import ACCOUNT, CLOUD, ApkPhone
 
@@ -158,11 +158,42 @@ def test_an_apps_whole_table_in_the_phones_locale_for_finding_keys(tmp_path):
 
 def test_a_phone_that_stops_answering_leaves_the_rest_unresolved_without_raising(tmp_path):
     class Gone(ApkPhone):
-        def shell(self, command, timeout_s=None):
-            if command.startswith("pm path com.xiaomi"):
-                raise DeviceError(f"{self.serial}: shell pm: device offline", serial=self.serial)
-            return super().shell(command, timeout_s)
+        def shell_bytes(self, command, timeout_s=None):
+            if "XiaomiAccount" in command or "account" in command:
+                raise DeviceError(f"{self.serial}: shell unzip: device offline", serial=self.serial)
+            return super().shell_bytes(command, timeout_s)
 
     res = resolve(Gone(APPS), tmp_path)
     assert res.texts == {KEEP: "Keep", REMOVE: "Löschen"}
     assert "device offline" in res.why_missing(LOGOUT)
+
+
+def test_one_shell_round_trip_names_every_apps_apk_and_version(tmp_path):
+    phone = ApkPhone(APPS)
+    resolve(phone, tmp_path)
+    assert not [c for c in phone.commands if c.startswith(("pm path", "dumpsys package"))]
+    assert phone.commands.count(LIST_COMMAND) == 1
+
+
+def test_a_phone_without_show_versioncode_is_asked_per_app(tmp_path):
+    phone = ApkPhone(APPS, lists_versions=False)
+    res = resolve(phone, tmp_path)
+    assert res.texts[LOGOUT] == "Abmelden"
+    assert any(c.startswith("pm path") for c in phone.commands)
+    assert any(c.startswith("dumpsys package") for c in phone.commands)
+
+
+def test_the_package_list_is_parsed_as_untrusted_text():
+    listed = parse_package_list(
+        "package:/data/app/~~kYJ3xz_Aq0sWd7hmRA8D1g==/com.xiaomi.account-Y3lSXg==/base.apk=com.xiaomi.account "
+        "versionCode:540\n"
+        "package:/system/priv-app/Settings/Settings.apk=com.android.settings versionCode:33\n"
+        "package:/system/app/Old/Old.apk=com.old.app\n"
+        "package:/data/app/x;reboot/base.apk=com.evil versionCode:1\n"
+        "garbage line\n"
+        "package:relative.apk=com.relative versionCode:2\n")
+    assert listed == {
+        "com.xiaomi.account": ("/data/app/~~kYJ3xz_Aq0sWd7hmRA8D1g==/com.xiaomi.account-Y3lSXg==/base.apk", "540"),
+        "com.android.settings": ("/system/priv-app/Settings/Settings.apk", "33"),
+        "com.old.app": ("/system/app/Old/Old.apk", None),
+    }
