@@ -139,6 +139,23 @@ class Engine:
         return result
 
     def observe(self, screenshot: bool = False) -> Observation:
+        """The screen now: its hierarchy identified, and with ``screenshot`` a frame taken while the
+        hierarchy is read (both cost the phone hundreds of milliseconds; side by side they cost one)."""
+        if not screenshot:
+            return self._observe()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshot") as pool:
+            pending = pool.submit(self._frame_and_size)
+            obs = self._observe()
+            obs.screenshot = pending.result()
+        return obs
+
+    def _frame_and_size(self):
+        """A frame, and the window's size the first time (a frame is checked against it)."""
+        frame = self.driver.screenshot()
+        self._window_size()
+        return frame
+
+    def _observe(self) -> Observation:
         started = self.clock.now()
         h = self.driver.hierarchy()
         slow = self.clock.now() - started >= waits.BUSY_READ_S
@@ -150,10 +167,7 @@ class Engine:
             self._emit("log", "warning", f"screen {ident.name} never went idle: a hierarchy read took "
                        f"{self.clock.now() - started:.1f} s; its steps are proved by the screenshot and one late "
                        f"hierarchy read, within {waits.BUSY_STEP_BUDGET_S:g} s")
-        obs = Observation(h, ident, redaction=self._redaction(h, ident.name))
-        if screenshot:
-            obs.screenshot = self.driver.screenshot()
-        return obs
+        return Observation(h, ident, redaction=self._redaction(h, ident.name))
 
     def _redaction(self, h: Hierarchy, screen: str) -> Redaction | None:
         """What the files made of this observation must hide: every secret of the run as text, and on screen
@@ -260,11 +274,9 @@ class Engine:
             return obs
         settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)
         while True:
-            if shot:  # one thread per shot: it lives no longer than the read it overlaps
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshot") as pool:
-                    pending = pool.submit(self.driver.screenshot)
-                    nxt = self.observe()
-                    frame = pending.result()
+            if shot:
+                nxt = self.observe(screenshot=True)
+                frame, nxt.screenshot = nxt.screenshot, None
             else:
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
                 nxt, frame = self.observe(), None
@@ -287,7 +299,9 @@ class Engine:
         if self._fresh is not None:
             obs, self._fresh = self._fresh, None
             return obs
-        return self.observe()
+        # the run's first action needs a before-frame and there is no earlier one to reuse: take it now,
+        # side by side with this read
+        return self.observe(screenshot=self.verify and self._last is None)
 
     def _dismiss_popups(self, step_id: str) -> Observation:
         """Close known popups (promo, update prompts) before an action; bounded."""
