@@ -7,8 +7,9 @@ that off the end of a run, where a fleet's phones would all queue for it at once
   the next step's before-frame) is made once per report.
 - The writer of the run folder hands each displayed frame to :func:`prepare` as it saves it, while the run
   waits on the phone; rendering then takes the prepared previews (:func:`of_file`) instead of making them.
-  A prepared preview is handed out once, so the store holds only those of runs not rendered yet, and at
-  most :data:`MAX_PREPARED` of them (a run killed before its report leaves its own behind).
+  A preview prepared n times (phones showing the very same frame) is made once and handed out n times, so
+  the store holds only those of runs not rendered yet, and at most :data:`MAX_PREPARED` of them (a run
+  killed before its report leaves its own behind).
 
 Either way the previews are made from the bytes of the file, so a report is the same whoever made them.
 """
@@ -33,7 +34,7 @@ MAX_PREPARED = 256  # a 64-phone fleet's displayed frames between saving and ren
 Previews = tuple[str | None, str | None]
 """(thumbnail, view) as ``data:`` URIs; (None, None) for a file that does not decode."""
 
-_prepared: OrderedDict[str, Previews] = OrderedDict()
+_prepared: OrderedDict[str, tuple[Previews, int]] = OrderedDict()  # by the bytes: previews, reports still to take them
 _lock = threading.Lock()
 
 
@@ -62,10 +63,13 @@ def prepare(data: bytes) -> None:
     key = _key(data)
     with _lock:
         if key in _prepared:
+            made, takers = _prepared[key]
+            _prepared[key] = made, takers + 1
             return
     made = make(data)
     with _lock:
-        _prepared[key] = made
+        _, takers = _prepared.get(key, (None, 0))  # another writer made it meanwhile
+        _prepared[key] = made, takers + 1
         while len(_prepared) > MAX_PREPARED:
             _prepared.popitem(last=False)
 
@@ -80,8 +84,10 @@ def of_file(path: Path, seen: dict[str, Previews]) -> Previews:
     key = _key(data)
     if key not in seen:
         with _lock:
-            prepared = _prepared.pop(key, None)
-        seen[key] = prepared if prepared is not None else make(data)
+            made, takers = _prepared.pop(key, (None, 0))
+            if takers > 1:
+                _prepared[key] = made, takers - 1
+        seen[key] = made if made is not None else make(data)
     return seen[key]
 
 

@@ -69,12 +69,21 @@ def test_prepared_previews_are_taken_once_and_the_report_is_the_same(tmp_path, m
     made.clear()
     previews.prepare(a)
     previews.prepare(b)
-    previews.prepare(a)  # a frame saved again before the report: made once
     assert made == [a, b]
     made.clear()
     assert html_of(run_with(tmp_path / "2", [a, b])) == plain
     assert made == []  # nothing left to make at the end of the run
-    assert not previews._prepared  # handed out once: the store holds only what no report took yet
+    assert not previews._prepared  # handed out: the store holds only what no report took yet
+
+
+def test_phones_showing_the_same_frame_share_its_previews(tmp_path, made):
+    a = jpeg((20, 120, 200))
+    for _ in range(3):  # three phones saved the very same frame
+        previews.prepare(a)
+    assert made == [a]
+    reports = [html_of(run_with(tmp_path / str(n), [a])) for n in range(3)]
+    assert made == [a] and reports[0] == reports[1] == reports[2]
+    assert not previews._prepared
 
 
 def test_the_store_of_prepared_previews_is_bounded(made, monkeypatch):
