@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,7 @@ MARKER = "/* report fonts */"
 """Where the template's stylesheet receives the ``@font-face`` rules."""
 CJK_FILE = "NotoSansCJK-VF.otf.ttc"
 CJK_SC_INDEX = 2  # the collection's Simplified Chinese face, which covers kana and hangul too
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def font_faces(text: str) -> str:
     """``@font-face`` rules embedding, for each script of :data:`FACES` present in ``text``, its face subset to
     the characters used."""
     rules = []
-    used = {ch for ch in set(text) if ord(ch) > 0x7F}  # the distinct characters once: a report is megabytes
+    used = set(_ASCII_RUNS.sub("", text))  # the distinct non-ASCII characters, at C speed: a report is megabytes
     for face in FACES:
         chars = "".join(sorted(ch for ch in used if face.covers(ch)))
         if not chars:

@@ -161,7 +161,8 @@ def _previews(run_dir: Path, rel: str, seen: dict[str, previews.Previews]) -> pr
 
 def _thumb(run_dir: Path, kind: str, rel: str, cache: dict, step: str = "", screen: str | None = None,
            number: int = 0) -> _Thumb:
-    thumb, view = _previews(run_dir, rel, cache)
+    # the data URIs are the renderer's own base64: marked safe, so the page's text filters skip their ~100 kB
+    thumb, view = (Markup(uri) if uri else None for uri in _previews(run_dir, rel, cache))
     return _Thumb(kind=kind, href=_href(rel), data_uri=thumb, view_uri=view, screen=screen, step=step,
                   id=f"view-{step.replace('.', '-')}-{number}")
 
