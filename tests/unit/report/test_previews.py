@@ -65,13 +65,14 @@ def test_a_frame_saved_twice_is_previewed_once(tmp_path, made):
 
 def test_prepared_previews_are_taken_once_and_the_report_is_the_same(tmp_path, made):
     a, b = jpeg((20, 120, 200)), jpeg((200, 60, 20))
-    plain = html_of(run_with(tmp_path / "1", [a, b]))
+    run = run_with(tmp_path, [a, b])
+    plain = html_of(run)
     made.clear()
     previews.prepare(a)
     previews.prepare(b)
     assert made == [a, b]
     made.clear()
-    assert html_of(run_with(tmp_path / "2", [a, b])) == plain
+    assert html_of(run) == plain
     assert made == []  # nothing left to make at the end of the run
     assert not previews._prepared  # handed out: the store holds only what no report took yet
 
@@ -81,7 +82,8 @@ def test_phones_showing_the_same_frame_share_its_previews(tmp_path, made):
     for _ in range(3):  # three phones saved the very same frame
         previews.prepare(a)
     assert made == [a]
-    reports = [html_of(run_with(tmp_path / str(n), [a])) for n in range(3)]
+    run = run_with(tmp_path, [a])
+    reports = [html_of(run) for _ in range(3)]
     assert made == [a] and reports[0] == reports[1] == reports[2]
     assert not previews._prepared
 
