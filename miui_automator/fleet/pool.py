@@ -20,9 +20,10 @@ from typing import Callable
 log = logging.getLogger(__name__)
 
 # glibc's malloc gives every thread that allocates an arena of its own (up to 8 per core) and, once a
-# large block has been freed, raises its mmap threshold so later screenshots (10 MB each, decoded)
-# come from those arenas and stay there after they are freed. bench/fleet_bench.py measured 40 MB of
-# controller memory per extra phone that way, about 20 MB with two arenas and a fixed 1 MB threshold.
+# large block has been freed, raises its mmap threshold so later large blocks (a decoded frame is 10 MB)
+# come from those arenas and stay there after they are freed. bench/fleet_bench.py, 16 phones under
+# --timing phone, with frames kept as the phone's JPEG bytes (miui_automator/vision/frames.py): about
+# 14 MB of controller memory per extra phone untuned, about 5 MB with two arenas and a fixed 1 MB threshold.
 MALLOC_ARENAS = 2
 MMAP_THRESHOLD_BYTES = 1 << 20
 _M_MMAP_THRESHOLD = -3  # mallopt parameters, from glibc's malloc.h

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import io
 import json
 import os
 import re
@@ -33,20 +32,17 @@ from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
-from PIL import Image
 
 from miui_automator import __version__
+from miui_automator.report import previews
 from miui_automator.report.events import (OUTCOME_INCOMPLETE, STATUS_INCOMPLETE, RunRecord, StepRecord, masked_fields,
                                           read_events)
 from miui_automator.report.fonts import embed_fonts
 from miui_automator.device.info import mask_account
-from miui_automator.vision.frames import THUMB_WIDTH, thumbnail
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 JUNIT_XML = "junit.xml"
-VIEW_WIDTH = 540  # the in-page view of a screenshot: half a phone's width, a laptop screen's height
-VIEW_QUALITY = 80
 KEYS_SCRIPT = "timeline.js"
 
 # The device fields (miui_automator.device.info.DeviceInfo.as_dict) shown in the device table, in this order;
@@ -157,35 +153,16 @@ def _inside(run_dir: Path, rel: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _previews(run_dir: Path, rel: str, cache: dict[str, tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
-    """(thumbnail, view) ``data:`` URIs of the saved screenshot ``rel``, decoded once at reduced size."""
-    if rel not in cache:
-        path = _inside(run_dir, rel)
-        uris: tuple[str | None, str | None] = (None, None)
-        if path is not None:
-            try:
-                with Image.open(path) as img:
-                    img.draft("RGB", (VIEW_WIDTH, 1))  # JPEG decodes at a fraction of full size: much faster
-                    view = img.convert("RGB")
-                    if view.width > VIEW_WIDTH:
-                        view = view.reduce(max(1, round(view.width / VIEW_WIDTH)))
-                    buf = io.BytesIO()
-                    view.save(buf, "JPEG", quality=VIEW_QUALITY)
-                    small = view.reduce(max(1, view.width // THUMB_WIDTH))  # box-filter most of the way: cheap
-                    uris = (_data_uri(thumbnail(small)), _data_uri(buf.getvalue()))
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-                pass
-        cache[rel] = uris
-    return cache[rel]
-
-
-def _data_uri(jpeg: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+def _previews(run_dir: Path, rel: str, seen: dict[str, previews.Previews]) -> previews.Previews:
+    """(thumbnail, view) ``data:`` URIs of the saved screenshot ``rel`` (:mod:`.previews`)."""
+    path = _inside(run_dir, rel) if rel else None
+    return previews.of_file(path, seen) if path is not None else (None, None)
 
 
 def _thumb(run_dir: Path, kind: str, rel: str, cache: dict, step: str = "", screen: str | None = None,
            number: int = 0) -> _Thumb:
-    thumb, view = _previews(run_dir, rel, cache)
+    # the data URIs are the renderer's own base64: marked safe, so the page's text filters skip their ~100 kB
+    thumb, view = (Markup(uri) if uri else None for uri in _previews(run_dir, rel, cache))
     return _Thumb(kind=kind, href=_href(rel), data_uri=thumb, view_uri=view, screen=screen, step=step,
                   id=f"view-{step.replace('.', '-')}-{number}")
 
@@ -269,7 +246,7 @@ def _innermost_failures(record: RunRecord) -> list[StepRecord]:
 def render_html(record: RunRecord, run_dir: Path | str) -> str:
     """The self-contained HTML timeline of the run; screenshots are read from ``run_dir`` for thumbnails."""
     run_dir = Path(run_dir)
-    cache: dict[str, tuple[str | None, str | None]] = {}
+    cache: dict[str, previews.Previews] = {}  # by the bytes of the file: a frame saved twice is previewed once
     device_rows, device_extra = _device_rows(record.device)
     rows = [(step, _step_thumbs(run_dir, step, cache)) for step in record.steps]
     failures = [(step, _thumb(run_dir, "failure", step.screenshot_path, cache, step.index, step.screen_seen)

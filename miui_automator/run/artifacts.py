@@ -10,6 +10,7 @@ annotated) and cut out of every hierarchy it saves, and account ids are masked i
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping
@@ -19,6 +20,7 @@ from ..errors import MiuiAutomatorError
 from ..flow.engine import BaseListener, Observation
 from ..privacy import mask_text
 from ..private_files import open_private, private_dir, write_private_text
+from ..report import previews
 from ..report.events import EventWriter
 from ..report.redaction import redact_dump
 from ..vision.frames import PHONE_JPEG, annotate, black_out
@@ -37,7 +39,8 @@ class ArtifactListener(BaseListener):
         self.device = dict(device or {})
         self.on_step = on_step  # progress display hook: (step_id, status, description)
         # Encoding frames is the slow part of a step's record; one worker does it off the engine's path,
-        # in order, and run_end waits for it, so the folder is complete when the run is.
+        # in order, and run_end waits for it, so the folder is complete when the run is. It makes the
+        # report's previews of each frame too (report/previews.py), while the phone is still working.
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screens")
 
     def _save(self, step_id: str, kind: str, obs: Observation) -> tuple[str | None, str | None]:
@@ -56,14 +59,11 @@ class ArtifactListener(BaseListener):
         sent = image.info.get(PHONE_JPEG) if image is obs.screenshot else None
 
         def write() -> None:
-            with open_private(self.run_dir / plain, "wb") as f:
-                if sent:
-                    f.write(sent)
-                else:
-                    image.save(f, "JPEG", quality=90)
+            shown = _write(self.run_dir / plain, sent or _jpeg(image))
             if marked:
-                with open_private(self.run_dir / marked, "wb") as f:
-                    annotate(image, tap=tap, swipe=swipe, box=box, label=f"step {step_id}").save(f, "JPEG", quality=90)
+                shown = _write(self.run_dir / marked,
+                               _jpeg(annotate(image, tap=tap, swipe=swipe, box=box, label=f"step {step_id}")))
+            previews.prepare(shown)  # the report's previews of the frame it shows, made while the phone works
             self.writer.write("screenshot", step=step_id, path=plain, annotated_path=marked, kind=kind, screen=screen,
                               tap=list(tap) if tap else None, swipe=[list(p) for p in swipe] if swipe else None,
                               target=list(box) if box else None)
@@ -131,3 +131,15 @@ class ArtifactListener(BaseListener):
     def run_end(self, outcome, exit_code, duration_s, error) -> None:
         self._encoder.shutdown(wait=True)
         self.writer.write("run_end", outcome=outcome, exit_code=exit_code, duration_s=round(duration_s, 3), summary=error or outcome)
+
+
+def _jpeg(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _write(path: Path, data: bytes) -> bytes:
+    with open_private(path, "wb") as f:
+        f.write(data)
+    return data

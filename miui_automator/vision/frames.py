@@ -7,6 +7,10 @@ wrong display has the wrong size. These functions catch that, cheaply enough to 
 every statistic is taken over a grey copy reduced to about 135x300 (Image.reduce is a box filter in C,
 about 2 ms for a 1080x2400 frame), never over the full frame.
 
+A JPEG frame from the phone is a :class:`PhoneFrame`: its statistics copy is decoded straight from the
+JPEG at 1/8 scale and its full pixels only when something draws on or converts it, so what a run keeps
+of a frame is the phone's bytes, not ~10 MB of pixels (bench/fleet_bench.py: memory per phone).
+
 Everything here is a pure function over PIL images or bytes; saving files is the caller's business.
 """
 
@@ -15,10 +19,12 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat, UnidentifiedImageError
+from PIL.JpegImagePlugin import JpegImageFile
 
 from miui_automator.errors import VerificationFailed
 
@@ -57,15 +63,56 @@ class FrameCheck:
     distinct_colours: int
 
 
-def decode_frame(data: bytes) -> Image.Image:
-    """PNG or JPEG bytes as a fully loaded RGB image; a capture that does not decode fails verification.
+class PhoneFrame(JpegImageFile):
+    """A JPEG frame as the phone sent it: full pixels decoded only when first used, the statistics copy at once.
 
-    A JPEG frame carries its bytes in ``info[PHONE_JPEG]``: copies (``Image.copy``) carry them too, so a
-    writer saves them only for the very image it was given, never for an edited copy.
+    The engine looks at a frame only through :func:`check_frame` and :func:`frame_difference`, which need
+    the copy about SAMPLE_SIZE big: libjpeg decodes that straight from the JPEG at 1/8 scale (its DCT
+    scaling averages each 8x8 block, like Image.reduce), in a third of a full decode's time. The run
+    folder gets the phone's bytes as they came (``info[PHONE_JPEG]``), and drawing (:func:`annotate`,
+    :func:`black_out`) decodes a fresh copy from them, so the frame the engine and the writer thread share
+    stays the bytes and never becomes ~10 MB of pixels. Anything else that touches the pixels (saving as
+    PNG, ``copy``) decodes it in full once, under a lock, as any Pillow image opened from a file would.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.info[PHONE_JPEG] = data
+        self._loading = threading.Lock()
+        self.sample = _jpeg_sample(data, self.size)
+
+    def load(self):
+        with self._loading:
+            return super().load()
+
+    @property
+    def decoded(self) -> bool:
+        """True once the full pixels were decoded (into this object)."""
+        return not self.tile
+
+
+def _jpeg_sample(data: bytes, size: tuple[int, int]) -> Image.Image:
+    """The statistics copy of a JPEG (as :func:`_sample` makes it), decoded at reduced scale; decoding reads
+    every byte, so a truncated JPEG fails here, when it arrives."""
+    factor = _sample_factor(size)
+    small = Image.open(io.BytesIO(data))
+    small.draft("RGB", (max(1, size[0] // factor), max(1, size[1] // factor)))  # 1/2, 1/4 or 1/8, never below
+    small.load()
+    rest = factor // max(1, round(size[0] / small.width))  # what the JPEG's own scaling left to do
+    return small.reduce(rest) if rest > 1 else small
+
+
+def decode_frame(data: bytes) -> Image.Image:
+    """PNG or JPEG bytes as an RGB image; a capture that does not decode fails verification.
+
+    An RGB JPEG (what uiautomator2 sends) comes back as a :class:`PhoneFrame`, its full pixels decoded on
+    first use; anything else is decoded and loaded here. A JPEG frame carries its bytes in
+    ``info[PHONE_JPEG]``: copies (``Image.copy``) carry them too, so a writer saves them only for the very
+    image it was given, never for an edited copy.
 
     The bytes come from the phone: the size in the header is checked before any pixel is decoded
-    (a decompression bomb), and the image is loaded here, so a truncated file fails now rather than
-    when a caller later saves it.
+    (a decompression bomb), and every byte is decoded here (at reduced scale for a JPEG), so a truncated
+    file fails now rather than when a caller later saves it.
     """
     if not data:
         raise VerificationFailed("screenshot does not decode: no bytes", size=0)
@@ -74,6 +121,8 @@ def decode_frame(data: bytes) -> Image.Image:
         if img.width * img.height > MAX_FRAME_PIXELS:
             raise VerificationFailed(f"screenshot does not decode: {img.width}x{img.height} is larger than any "
                                      "screen (a decompression bomb)", size=len(data))
+        if img.format == "JPEG" and img.mode == "RGB":
+            return PhoneFrame(data)
         img.load()
         frame = img if img.mode == "RGB" else img.convert("RGB")
         if img.format == "JPEG":
@@ -85,9 +134,26 @@ def decode_frame(data: bytes) -> Image.Image:
         raise VerificationFailed(f"screenshot does not decode: {type(exc).__name__}: {exc}", size=len(data)) from None
 
 
-def _sample(img: Image.Image) -> Image.Image:
-    """A copy reduced by an integer factor to about SAMPLE_SIZE (box-averaged, so thin text still counts)."""
-    factor = max(1, min(img.width // SAMPLE_SIZE[0], img.height // SAMPLE_SIZE[1]))
+def editable(img: Image.Image) -> Image.Image:
+    """A new RGB image with the pixels of ``img``, to draw on; a :class:`PhoneFrame` not decoded yet is
+    decoded afresh from its bytes, so the frame itself stays undecoded (and small)."""
+    if isinstance(img, PhoneFrame) and not img.decoded:
+        fresh = Image.open(io.BytesIO(img.info[PHONE_JPEG]))
+        fresh.load()
+        return fresh
+    return img.convert("RGB") if img.mode != "RGB" else img.copy()
+
+
+def _sample_factor(size: tuple[int, int]) -> int:
+    return max(1, min(size[0] // SAMPLE_SIZE[0], size[1] // SAMPLE_SIZE[1]))
+
+
+def _sample(img: Image.Image, *, reduced: bool = True) -> Image.Image:
+    """A copy reduced by an integer factor to about SAMPLE_SIZE (box-averaged, so thin text still counts);
+    a :class:`PhoneFrame`'s own, unless ``reduced`` is False."""
+    if reduced and isinstance(img, PhoneFrame):
+        return img.sample
+    factor = _sample_factor(img.size)
     if img.mode not in ("RGB", "L"):
         img = img.convert("RGB")
     return img.reduce(factor) if factor > 1 else img.copy()
@@ -117,7 +183,10 @@ def frame_difference(a: Image.Image, b: Image.Image) -> float:
     """
     if a.size != b.size:
         return 1.0
-    sa, sb = _sample(a).convert("L"), _sample(b).convert("L")
+    sa, sb = _sample(a), _sample(b)
+    if sa.size != sb.size:  # a frame as the phone sent it beside one made otherwise: both the same way
+        sa, sb = _sample(a, reduced=False), _sample(b, reduced=False)
+    sa, sb = sa.convert("L"), sb.convert("L")
     changed = ImageChops.difference(sa, sb).point(_CHANGED)
     return changed.histogram()[255] / (sa.width * sa.height)
 
@@ -210,7 +279,7 @@ def black_out(img: Image.Image, boxes, margin: int = BLACKOUT_MARGIN) -> Image.I
     Used to hide a typed secret a phone shows in plain text; boxes partly off the frame are clipped,
     and ``img`` itself is left as it is (the engine still compares the real frames).
     """
-    out = img.copy()
+    out = editable(img)
     draw = ImageDraw.Draw(out)
     w, h = out.size
     for left, top, right, bottom in boxes:
@@ -231,7 +300,7 @@ def annotate(
     """A copy of ``img`` showing what the runner did: the target element's ``box`` outlined, a ring and dot
     at the tap, an arrow along the swipe, and the label in a caption strip added *below* the frame, so the
     evidence itself stays uncovered."""
-    out = img.convert("RGB") if img.mode != "RGB" else img.copy()
+    out = editable(img)
     scale = max(out.width, 1) / 1080
     line = max(3, round(10 * scale))
     draw = ImageDraw.Draw(out)

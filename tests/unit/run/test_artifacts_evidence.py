@@ -77,3 +77,15 @@ def test_a_typed_secret_is_blacked_out_of_both_frames(tmp_path):
         for rel in filter(None, (e["path"], e["annotated_path"])):
             with Image.open(run / rel) as img:
                 assert max(img.convert("RGB").getpixel((500, 620))) < 40, (rel, "the field is not blacked out")
+
+
+def test_the_report_previews_of_the_frames_shown_are_made_while_the_run_goes_on(tmp_path, monkeypatch):
+    from miui_automator.report import previews
+
+    monkeypatch.setattr(previews, "_prepared", type(previews._prepared)())
+    after = observation("password_dialog", phone_jpeg((200, 60, 20)))
+    after.before = observation("wipe_confirm", phone_jpeg((20, 120, 200)), tap=(500, 650), target=FIELD)
+    run, shots = save(tmp_path, after)
+    by_kind = {e["kind"]: e for e in shots}
+    shown = [by_kind["before"]["annotated_path"], by_kind["after"]["path"]]  # what report.html shows
+    assert set(previews._prepared) == {previews._key((run / rel).read_bytes()) for rel in shown}
