@@ -4,7 +4,7 @@ adbutils gives each socket a 600 s timeout and uiautomator2's ``http_timeout`` n
 forwarded socket its JSON-RPC runs over, so a phone (or a uiautomator2 server) that stops answering
 mid-reply would hang the tool. Every socket to a phone is opened through
 :meth:`DeadlineClient.make_connection`; while a :meth:`DeadlineClient.deadline` is open, the sockets
-opened under it are recorded, and when its time is up a timer shuts them down. The call blocked on
+opened under it are recorded, and when its time is up one watchdog thread shuts them down. The call blocked on
 one of them returns at once with an error, and a connection tried after the deadline is refused, so
 no loop inside adbutils or uiautomator2 can outlive it. Sockets that outlive a call that finished in
 time (the stream the uiautomator2 server runs on) are left alone.
@@ -12,8 +12,11 @@ time (the stream the uiautomator2 server runs on) are left alone.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,16 +29,16 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self.cancelled = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def start(self) -> None:
-        self._timer.start()
+        _WATCHDOG.watch(time.monotonic() + self.seconds, self)
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:  # after this, the watchdog leaves the sockets alone
+            self.cancelled = True
 
     def register(self, sock: socket.socket) -> None:
         with self._lock:
@@ -51,10 +54,54 @@ class Deadline:
 
     def _expire(self) -> None:
         with self._lock:
+            if self.cancelled:
+                return
             self.expired = True
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
             _shut(sock)
+
+
+class _Watchdog:
+    """One thread that ends every call's deadline in the process.
+
+    A timer thread per call cost a thread start (waiting for the interpreter lock) on every device call:
+    with a fleet of 64 phones, thousands of starts and seconds of the phones' threads. Deadlines wait in
+    a heap, nearest first; a met one is only marked, and dropped when its time comes.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, when: float, deadline: Deadline) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (when, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():  # a forked child has no watchdog yet
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0][2] is deadline:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            due: list[Deadline] = []
+            with self._cond:
+                while not due:
+                    now = time.monotonic()
+                    while self._heap and (self._heap[0][0] <= now or self._heap[0][2].cancelled):
+                        deadline = heapq.heappop(self._heap)[2]
+                        if not deadline.cancelled:
+                            due.append(deadline)
+                    if not due:
+                        self._cond.wait(self._heap[0][0] - now if self._heap else None)
+            for deadline in due:
+                deadline._expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:

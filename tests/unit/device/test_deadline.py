@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import adbutils
 import pytest
 
-from miui_automator.device.deadline import Deadline, DeadlineClient
+from miui_automator.device.deadline import _WATCHDOG, Deadline, DeadlineClient
 
 
 @pytest.mark.timeout(10)
@@ -34,7 +35,10 @@ def test_a_deadline_that_is_met_leaves_its_sockets_alone() -> None:
         scope.register(a)
         scope.start()
         scope.cancel()
-        scope._timer.join(5)  # the timer thread has ended without firing
+        gone = time.monotonic() + 5  # bounded: the watchdog drops the met deadline once its time has come
+        while any(entry[2] is scope for entry in _WATCHDOG._heap) and time.monotonic() < gone:
+            time.sleep(0.01)
+        assert not any(entry[2] is scope for entry in _WATCHDOG._heap)
         b.sendall(b"x")
         assert a.recv(1) == b"x" and not scope.expired
 
@@ -63,3 +67,24 @@ def test_the_adb_servers_version_is_asked_once_per_client(monkeypatch) -> None:
     client = DeadlineClient(host="127.0.0.1", port=1)
     assert [client.server_version() for _ in range(5)] == [41] * 5
     assert len(asked) == 1
+
+
+@pytest.mark.timeout(10)
+def test_one_watchdog_thread_ends_many_deadlines_in_order() -> None:
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        scopes = [Deadline(seconds) for seconds in (30, 0.1, 20)]
+        for scope, (a, _) in zip(scopes, pairs):
+            scope.register(a)
+        before = threading.active_count()
+        for scope in scopes:
+            scope.start()
+        assert threading.active_count() <= before + 1  # no thread per deadline
+        assert pairs[1][0].recv(1) == b"" and scopes[1].expired  # the nearest ends ...
+        assert not scopes[0].expired and not scopes[2].expired  # ... while the later ones still run
+        for scope in scopes:
+            scope.cancel()
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
