@@ -37,7 +37,7 @@ class and this module runs to about 650 lines.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -96,6 +96,7 @@ class Engine:
         self.tasks = dict(tasks or {})
         self._last: Observation | None = None
         self._fresh: Observation | None = None
+        self._shooter: ThreadPoolExecutor | None = None  # takes screenshots while the hierarchy is read
         self._size: tuple[int, int] | None = None
         self._secrets: dict[str, str] = {}
         self._typed: tuple[Box, str] | None = None  # the field a secret was typed into, and on which screen
@@ -118,6 +119,14 @@ class Engine:
         self._typed = None
         self._emit("run_start", flow, {k: v for k, v in params.items()})
         variables = dict(params)
+        try:
+            return self._run(flow, variables, started, start_at)
+        finally:
+            if self._shooter is not None:
+                self._shooter.shutdown(wait=True)
+                self._shooter = None
+
+    def _run(self, flow: Flow, variables: dict[str, str], started: float, start_at: int) -> RunResult:
         try:
             self._steps(flow.steps, "", variables, self._secrets, start_at)
         except _StepError as failure:
@@ -143,10 +152,15 @@ class Engine:
         hierarchy is read (both cost the phone hundreds of milliseconds; side by side they cost one)."""
         if not screenshot:
             return self._observe()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshot") as pool:
-            pending = pool.submit(self._frame_and_size)
+        if self._shooter is None:  # one worker for the run: starting a thread per frame costs a fleet seconds
+            self._shooter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshot")
+        pending = self._shooter.submit(self._frame_and_size)
+        try:
             obs = self._observe()
-            obs.screenshot = pending.result()
+        except BaseException:
+            wait([pending])  # the frame's call ends before the read's error goes up
+            raise
+        obs.screenshot = pending.result()
         return obs
 
     def _frame_and_size(self):

@@ -34,13 +34,20 @@ class OverlapPhone:
         self.screen = "home"
         self.tapped = False
         self.reads = 0
+        self.reads_after_tap = 0
+        self.shooting = False
         self.changed = threading.Condition()
         self.overlapped: list[bool] = []
         self.shots = 0
 
     def hierarchy(self):
         with self.changed:
+            if self.tapped and self.reads_after_tap >= 1:
+                # the read after the one that saw the change is the confirming one: it meets the screenshot
+                # started beside it (bounded), so a fast read cannot finish before the shot has begun
+                self.changed.wait_for(lambda: self.shooting, OVERLAP_WAIT_S)
             self.reads += 1
+            self.reads_after_tap += self.tapped
             self.changed.notify_all()
         return parse_hierarchy(page(f"com.example.{self.screen}", "About" if self.screen == "home" else "Back"))
 
@@ -48,8 +55,10 @@ class OverlapPhone:
         self.shots += 1
         if self.tapped:
             with self.changed:
-                start = self.reads
+                start, self.shooting = self.reads, True
+                self.changed.notify_all()
                 self.overlapped.append(self.changed.wait_for(lambda: self.reads > start, OVERLAP_WAIT_S))
+                self.shooting = False
         return frame(300 if self.screen == "home" else 1500)
 
     def window_size(self) -> tuple[int, int]:
