@@ -648,9 +648,10 @@ def _hashsum(ctx: Ctx, args: list[str], algorithm: str) -> int:
         norm, reason = _readable_file(ctx, path)
         if reason:
             return f"{name}: {path}: {reason}"
-        data = _read(ctx, norm)
+        data = _read(ctx, norm)  # a snapshot: the hash is of the bytes as they were when md5sum read them
         ctx.session.elapsed += ctx.phone.timing.md5(len(data))  # the phone hashes at its own speed
-        ctx.out(f"{hashlib.new(algorithm, data).hexdigest()}  {path}\n")
+        line = f"  {path}\n".encode("utf-8", "surrogateescape")
+        ctx.out_later(lambda: hashlib.new(algorithm, data).hexdigest().encode() + line)
         return None
 
     return _each(ctx, paths, one)
