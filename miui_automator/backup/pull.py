@@ -36,7 +36,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
 from ..errors import DeviceError, StepFailed
-from ..private_files import open_private, private_dir
+from ..private_files import private_dir, private_fd
 from .inventory import RemoteFile
 from .state import Journal, PulledFile, staging_path
 from .sync import RecvFailed, SyncStream, is_utf8, path_bytes, printable
@@ -169,16 +169,21 @@ class FileSink:
     def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None,
                  workers: HashWorkers | None = None) -> None:
         self.path = path
-        self._f = open_private(path, "wb")
+        self._fd = private_fd(path)  # unbuffered: each chunk is written once, with no file object around it
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
         self.on_bytes = on_bytes  # progress: called with each chunk's length
         self._workers = workers
         self._block = bytearray()
 
+    def _write(self, data: memoryview | bytearray) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+
     def write(self, chunk: memoryview) -> None:
         if self._workers is None:
-            self._f.write(chunk)
+            self._write(chunk)
             self.md5.update(chunk)
             self.sha256.update(chunk)
         else:
@@ -190,7 +195,7 @@ class FileSink:
 
     def _hand_off(self) -> None:
         block, self._block = self._block, bytearray()
-        self._f.write(block)
+        self._write(block)
         assert self._workers is not None
         self._workers.feed(self.md5, self.sha256, block)
 
@@ -199,13 +204,17 @@ class FileSink:
             if self._block:
                 self._hand_off()
             self._workers.drain()
-        self._f.close()
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     def discard(self) -> None:
-        try:
-            self._f.close()
-        except OSError:
-            pass
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self.path.unlink(missing_ok=True)
 
 
@@ -250,7 +259,7 @@ class Puller:
 
     def __init__(self, driver: Driver, folder: Path, journal: Journal, *, kind: str = "file",
                  on_file: Callable[[PulledFile], None] | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 on_bytes: Callable[[int], None] | None = None, ls_v2: bool | None = None) -> None:
         adb = getattr(driver, "adb", None)
         if adb is None:
             raise StepFailed(f"{driver.serial}: backing up needs a phone reached through adb")
@@ -262,7 +271,7 @@ class Puller:
         self.on_file = on_file
         self.on_bytes = on_bytes
         self._stream: SyncStream | None = None
-        self._ls_v2: bool | None = None  # asked of the phone once, when the first stream opens
+        self._ls_v2 = ls_v2  # known from the inventory's walk, or asked of the phone when the first stream opens
         self._dirs: set[Path] = set()
         self._hashers: HashWorkers | None = None
         self._synced = time.monotonic()
@@ -413,8 +422,9 @@ class Puller:
 
     def _recv(self, remote: str, part: Path, upcoming: Sequence[str]) -> tuple[int, str, str]:
         stream = self._sync()
-        wanted = [remote, *upcoming]
-        stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
+        if stream.requested <= len(upcoming) // 2:  # asked for in groups: one send, not one per file
+            wanted = [remote, *upcoming]
+            stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
         try:
             sink = FileSink(part, self.on_bytes, self._hashers)
         except OSError as err:

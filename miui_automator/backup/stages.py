@@ -281,7 +281,7 @@ class _Progress:
 
 def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local_of: Callable[[str], str], kind: str,
           log: Log, on_file: Callable[[PulledFile], None] | None = None, report: ProgressFn = no_progress,
-          what: str = "pulling files") -> PullOutcome:
+          what: str = "pulling files", ls_v2: bool | None = None) -> PullOutcome:
     progress = _Progress(log, len(files), sum(f.size for f in files), what, report)
 
     def done(record: PulledFile) -> None:
@@ -291,7 +291,8 @@ def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local
             on_file(record)
 
     with state.journal() as journal:
-        return Puller(driver, state.folder, journal, kind=kind, on_file=done, on_bytes=progress.chunk).pull(files, local_of)
+        return Puller(driver, state.folder, journal, kind=kind, on_file=done, on_bytes=progress.chunk,
+                      ls_v2=ls_v2).pull(files, local_of)
 
 
 def _changed_error(failed: list[str]) -> StepFailed:
@@ -314,7 +315,7 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
         def local_of(path: str) -> str:
             return locals_.get(path) or local_name(path)
 
-        outcome = _pull(driver, state, todo, local_of, "file", log, on_file, progress)
+        outcome = _pull(driver, state, todo, local_of, "file", log, on_file, progress, ls_v2=inventory.ls_v2)
         skipped = state.data.setdefault("skipped", {})
         skipped.update(outcome.skipped)
         for line in outcome.skipped_lines:

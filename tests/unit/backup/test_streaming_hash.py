@@ -80,12 +80,14 @@ class FakeStream:
         self.ls_v2 = True
         self.usable = True
         self._asked: list[str] = []
+        self.sends = 0
 
     @property
     def requested(self) -> int:
         return len(self._asked)
 
     def request(self, paths):
+        self.sends += bool(paths)
         self._asked.extend(paths)
 
     def recv(self, path, sink):
@@ -127,10 +129,12 @@ def test_the_phones_md5_runs_on_two_calls_ahead_and_every_copy_is_still_checked(
     contents = {f.path: os.urandom(f.size) for f in files(*[300_000] * 30)}
     listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
     phone = Md5Phone(contents)
-    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    stream = FakeStream(contents)
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: stream)
     with Journal(tmp_path / "journal.jsonl") as journal:
         outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
     assert phone.calls >= 4 and phone.most == pull.MD5_WORKERS == 2
+    assert stream.sends <= 30 // (pull.PIPELINE_DEPTH // 2) + 1  # files are asked for in groups, not one by one
     assert not outcome.failed and len(outcome.pulled) == 30
     for record in outcome.pulled:
         data = contents[record.remote]
