@@ -134,7 +134,7 @@ def test_the_phones_md5_runs_on_two_calls_ahead_and_every_copy_is_still_checked(
     with Journal(tmp_path / "journal.jsonl") as journal:
         outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
     assert phone.calls >= 4 and phone.most == pull.MD5_WORKERS == 2
-    assert stream.sends <= 30 // (pull.PIPELINE_DEPTH // 2) + 1  # files are asked for in groups, not one by one
+    assert stream.requested == 0 and stream.sends <= 30  # every file asked for was read
     assert not outcome.failed and len(outcome.pulled) == 30
     for record in outcome.pulled:
         data = contents[record.remote]
