@@ -30,7 +30,8 @@ from . import exports
 from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
 from .local_names import HostRules
 from .manifest import VerifyResult, backup_root, build_manifest, sha256_file, write_manifest, write_verified
-from .miui import DESCRIPT, LOCAL_DIR, check_folder, local_folder, newest_backup, parse_descript
+from .miui import (DESCRIPT, LOCAL_DIR, backup_being_written, check_folder, existing_backups, local_folder,
+                   newest_backup, parse_descript)
 from .pull import Puller, PullOutcome, disk_error
 from .state import (MANIFEST_FILE, STATE_FILE, BackupState, PulledFile, is_incomplete, new_folder, now_iso,
                     resumable_folder, write_bytes_atomic)
@@ -190,7 +191,7 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
         if resumed:
             log("info", f"resuming the unfinished backup in {state.folder}")
         with _stage(state, "inventory"):
-            inventory = listing.result()
+            inventory, state.data["miui_before"] = listing.result()
             earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
             inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
             state.save_inventory(inventory)
@@ -213,9 +214,10 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
     return Begun(state.folder, inventory, resumed, len(todo), todo_bytes)
 
 
-def _walk(driver: Driver, folders: Sequence[str]) -> Inventory:
+def _walk(driver: Driver, folders: Sequence[str]) -> tuple[Inventory, list[str]]:
+    """The inventory, and the MIUI backups already on the phone (so the one MIUI makes later is told apart)."""
     with SyncStream(_adb(driver), driver.serial) as stream:
-        return take_inventory(stream, folders)
+        return take_inventory(stream, folders), existing_backups(stream)
 
 
 def provider_counts(driver: Driver) -> list[str]:
@@ -388,6 +390,41 @@ def _sha256(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------- MIUI's local backup
+MIUI_WAIT_S = 900.0  # a full MIUI backup of a phone with many apps takes minutes
+MIUI_POLL_S = 2.0  # one look at MIUI's folder (three listings on the sync stream) this often
+
+
+def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress,
+                         timeout_s: float = MIUI_WAIT_S, clock: Callable[[], float] = time.monotonic,
+                         sleep: Callable[[float], None] = time.sleep, poll_s: float = MIUI_POLL_S) -> str:
+    """Wait until MIUI's own backup (started on the phone) has written its ``descript.xml``, reporting the items
+    and bytes it has written so far; the backup is the newest AllBackup folder that was not there at backup-begin.
+    Bounded by ``timeout_s``: a backup MIUI never finishes is a failed step naming how far it got."""
+    before = set(BackupState.load(folder).data.get("miui_before") or [])
+    what = "MIUI backing up"
+    deadline = clock() + timeout_s
+    logged = clock()
+    seen = None
+    progress(Progress(what))
+    while True:
+        with SyncStream(_adb(driver), driver.serial) as stream:
+            seen = backup_being_written(stream, before)
+        if seen is not None:
+            progress(Progress(what, seen.items, 0, seen.bytes, 0))
+            if seen.finished:
+                return (f"MIUI's backup {printable(posixpath.basename(seen.folder))} is written: {seen.items} items, "
+                        f"{human_size(seen.bytes)}")
+        now = clock()
+        if now >= deadline:
+            got = "no backup folder yet" if seen is None else f"{seen.items} items, {human_size(seen.bytes)} written"
+            raise StepFailed(f"MIUI's backup did not finish within {timeout_s:g} s ({got})")
+        if now - logged >= PROGRESS_EVERY_S:
+            logged = now
+            log("info", "MIUI is backing up: " + ("it has not started writing yet" if seen is None else
+                                                  f"{seen.items} items, {human_size(seen.bytes)} so far"))
+        sleep(min(poll_s, max(0.0, deadline - now)))
+
+
 def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: bool = True,
                      on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull the newest ``MIUI/backup/AllBackup/<time>`` folder and check its ``descript.xml`` against the files."""
