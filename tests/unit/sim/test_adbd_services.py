@@ -217,7 +217,7 @@ def test_framebuffer_sends_an_srgb_rgba_header_and_the_frame(services):
 
 
 class _GatedHash:
-    """Stands in for hashlib in commands/files.py: each hash waits for ``release`` and notes its thread."""
+    """Stands in for hashlib in sim/vfs.py: each hash waits for ``release`` and notes its thread."""
 
     def __init__(self) -> None:
         import hashlib
@@ -239,10 +239,10 @@ def test_md5sum_hashes_off_the_loop_while_the_phone_serves_other_streams(service
     import hashlib
     import threading
 
-    from miui_automator.sim.commands import files
+    from miui_automator.sim import vfs
 
     gated = _GatedHash()
-    monkeypatch.setattr(files, "hashlib", gated)
+    monkeypatch.setattr(vfs, "hashlib", gated)
     services.phone.state.fs.write("/sdcard/a.bin", b"x" * 5000)
     md5_stream, echo_stream = MemoryStream(), MemoryStream()
 
@@ -286,3 +286,29 @@ def test_every_transfer_of_one_phone_runs_at_the_same_link_speed(monkeypatch):
     for _ in range(3):
         run(services, "sync:", MemoryStream([b"QUIT\0\0\0\0"]))
     assert len(draws) == 1 and 200e6 <= draws[0] <= 300e6
+
+
+def test_a_file_hashed_before_and_unchanged_is_not_hashed_again_but_a_changed_one_is(services, monkeypatch):
+    # the host's CPU stands in for the phone's: a tree hashed twice costs it once; a change is always seen
+    import hashlib
+
+    from miui_automator.sim import vfs
+    from miui_automator.sim.shell import Shell
+
+    fs = services.phone.state.fs
+    fs.write("/sdcard/c.bin", b"z" * 3000)
+    calls: list[str] = []
+    real_new = hashlib.new
+
+    class Counting:
+        @staticmethod
+        def new(name, data=b""):
+            calls.append(name)
+            return real_new(name, data)
+
+    monkeypatch.setattr(vfs, "hashlib", Counting)
+    run = lambda: Shell(services.phone).run("md5sum /sdcard/c.bin").stdout.decode().split()[0]  # noqa: E731
+    assert run() == run() == hashlib.md5(b"z" * 3000).hexdigest() and calls == ["md5"]
+    fs.lookup("/sdcard/c.bin").content().extend(b"!")  # what the "changing" fault does: size and mtime move
+    fs.lookup("/sdcard/c.bin").mtime += 1
+    assert run() == hashlib.md5(b"z" * 3000 + b"!").hexdigest() and calls == ["md5", "md5"]
