@@ -314,11 +314,11 @@ class Puller:
                     waiting_bytes += copy.size
                 while waiting and (waiting[0].phone.done() or len(waiting) > MAX_WAITING_FILES
                                    or waiting_bytes > MAX_WAITING_BYTES):
-                    done = waiting.popleft()
-                    waiting_bytes -= done.size
-                    self._check(done, outcome, again)
+                    self._check(waiting[0], outcome, again)  # a copy leaves the queue once checked: if the
+                    waiting_bytes -= waiting.popleft().size  # check fails, the cleanup below still removes it
             while waiting:
-                self._check(waiting.popleft(), outcome, again)
+                self._check(waiting[0], outcome, again)
+                waiting.popleft()
             for f in again:
                 self._once_more(f, local_of(f.path), outcome)
         except StepFailed:
@@ -343,12 +343,13 @@ class Puller:
         the phone is lost only those already in are used. Whatever fails here leaves the first error to report."""
         try:
             while waiting and (wait or (waiting[0].phone.done() and waiting[0].phone.exception() is None)):
-                copy = waiting.popleft()
+                copy = waiting[0]
                 md5 = copy.phone.result().get(copy.file.path)
                 if md5 is not None and md5 == copy.md5 and copy.size == copy.file.size:
                     self._keep(copy, md5, outcome)
                 else:
                     copy.part.unlink(missing_ok=True)
+                waiting.popleft()
         except Exception:  # noqa: BLE001 - see the docstring
             pass
 

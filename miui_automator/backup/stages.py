@@ -185,7 +185,7 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
     of them. ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
     pool = ThreadPoolExecutor(2, thread_name_prefix="inventory")
     try:
-        listing = pool.submit(_walk, driver, folders)
+        listing = pool.submit(_walk, driver, folders, rules)
         counts = pool.submit(provider_counts, driver)
         state, resumed = choose_folder(driver, root)
         if resumed:
@@ -193,7 +193,8 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
         with _stage(state, "inventory"):
             inventory, state.data["miui_before"] = listing.result()
             earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
-            inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
+            if earlier:  # a resumed backup: files pulled before keep their names
+                inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
             state.save_inventory(inventory)
             todo = state.pending(inventory.files)
             todo_bytes = sum(f.size for f in todo)
@@ -214,10 +215,13 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
     return Begun(state.folder, inventory, resumed, len(todo), todo_bytes)
 
 
-def _walk(driver: Driver, folders: Sequence[str]) -> tuple[Inventory, list[str]]:
-    """The inventory, and the MIUI backups already on the phone (so the one MIUI makes later is told apart)."""
+def _walk(driver: Driver, folders: Sequence[str], rules: HostRules | None) -> tuple[Inventory, list[str]]:
+    """The inventory with the local names a new backup gives its files (named here, while the phone's identity is
+    still being read), and the MIUI backups already on the phone (so the one MIUI makes later is told apart)."""
     with SyncStream(_adb(driver), driver.serial) as stream:
-        return take_inventory(stream, folders), existing_backups(stream)
+        inventory, before = take_inventory(stream, folders), existing_backups(stream)
+    inventory.files = assign_local_names(inventory.files, rules=rules)
+    return inventory, before
 
 
 def provider_counts(driver: Driver) -> list[str]:

@@ -219,3 +219,19 @@ def test_the_copy_never_waits_for_the_phones_md5_and_each_copy_is_kept_only_once
     assert not list(tmp_path.rglob("*.part"))
     for record in outcome.pulled:
         assert (tmp_path / record.local).read_bytes() == contents[record.remote]
+
+
+def test_a_phone_lost_during_its_md5sum_leaves_no_copy_in_staging(tmp_path, monkeypatch):
+    from miui_automator.errors import DeviceError
+
+    contents = {f.path: os.urandom(f.size) for f in files(*[20_000] * 6)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+
+    class GonePhone(Md5Phone):
+        def shell(self, command, timeout_s=None):
+            raise DeviceError("fake: the phone stopped answering", serial="fake")
+
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    with Journal(tmp_path / "journal.jsonl") as journal, pytest.raises(DeviceError):
+        pull.Puller(GonePhone(contents), tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("*.jpg"))
