@@ -395,7 +395,8 @@ def _sha256(data: bytes) -> str:
 
 # ---------------------------------------------------------------------- MIUI's local backup
 MIUI_WAIT_S = 900.0  # a full MIUI backup of a phone with many apps takes minutes
-MIUI_POLL_S = 2.0  # one look at MIUI's folder (three listings on the sync stream) this often
+MIUI_POLL_S = 2.0  # one look at MIUI's folder (three listings on a sync stream) this often, once it runs long;
+MIUI_FIRST_POLL_S = 0.2  # the looks start this often, so a short backup is seen finished at once
 
 
 def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress,
@@ -409,6 +410,7 @@ def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progre
     deadline = clock() + timeout_s
     logged = clock()
     seen = None
+    pause = min(MIUI_FIRST_POLL_S, poll_s)
     progress(Progress(what))
     while True:
         with SyncStream(_adb(driver), driver.serial) as stream:
@@ -426,7 +428,8 @@ def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progre
             logged = now
             log("info", "MIUI is backing up: " + ("it has not started writing yet" if seen is None else
                                                   f"{seen.items} items, {human_size(seen.bytes)} so far"))
-        sleep(min(poll_s, max(0.0, deadline - now)))
+        sleep(min(pause, max(0.0, deadline - now)))
+        pause = min(pause * 1.5, poll_s)
 
 
 def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: bool = True,
