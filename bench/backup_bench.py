@@ -16,7 +16,10 @@ Rows per link and tree:
 - ours, transfer + hashing inline: the same with md5 and sha256 on the receiving thread, as before;
 - ours, sync stream only: our transport with no hashing, against adb's own.
 
-Last, this host's md5 and sha256 speed. Prints a table; asserts nothing.
+Before the timed runs the tree is pulled once and the phone's md5sum run over it (the simulator makes a
+file's bytes on first read and hashes it on this host once; the phone's own time is charged on every run),
+and the disk is synced between runs, so no run pays for the one before. Last, this host's md5 and sha256
+speed. Prints a table; asserts nothing.
 
     python bench/backup_bench.py [--link usb2,usb3,instant] [--timing phone] [--mb 200] [--files 40]
                                  [--small 1000] [--rounds 3]
