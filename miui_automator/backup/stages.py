@@ -30,8 +30,7 @@ from . import exports
 from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
 from .local_names import HostRules
 from .manifest import VerifyResult, backup_root, build_manifest, sha256_file, write_manifest, write_verified
-from .miui import (DESCRIPT, LOCAL_DIR, backup_being_written, check_folder, existing_backups, local_folder,
-                   newest_backup, parse_descript)
+from .miui import DESCRIPT, LOCAL_DIR, check_folder, existing_backups, local_folder, newest_backup, parse_descript
 from .pull import Puller, PullOutcome, disk_error
 from .state import (MANIFEST_FILE, STATE_FILE, BackupState, PulledFile, is_incomplete, new_folder, now_iso,
                     resumable_folder, write_bytes_atomic)
@@ -394,44 +393,6 @@ def _sha256(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------- MIUI's local backup
-MIUI_WAIT_S = 900.0  # a full MIUI backup of a phone with many apps takes minutes
-MIUI_POLL_S = 2.0  # one look at MIUI's folder (three listings on a sync stream) this often, once it runs long;
-MIUI_FIRST_POLL_S = 0.2  # the looks start this often, so a short backup is seen finished at once
-
-
-def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress,
-                         timeout_s: float = MIUI_WAIT_S, clock: Callable[[], float] = time.monotonic,
-                         sleep: Callable[[float], None] = time.sleep, poll_s: float = MIUI_POLL_S) -> str:
-    """Wait until MIUI's own backup (started on the phone) has written its ``descript.xml``, reporting the items
-    and bytes it has written so far; the backup is the newest AllBackup folder that was not there at backup-begin.
-    Bounded by ``timeout_s``: a backup MIUI never finishes is a failed step naming how far it got."""
-    before = set(BackupState.load(folder).data.get("miui_before") or [])
-    what = "MIUI backing up"
-    deadline = clock() + timeout_s
-    logged = clock()
-    seen = None
-    pause = min(MIUI_FIRST_POLL_S, poll_s)
-    progress(Progress(what))
-    while True:
-        with SyncStream(_adb(driver), driver.serial) as stream:
-            seen = backup_being_written(stream, before)
-        if seen is not None:
-            progress(Progress(what, seen.items, 0, seen.bytes, 0))
-            if seen.finished:
-                return (f"MIUI's backup {printable(posixpath.basename(seen.folder))} is written: {seen.items} items, "
-                        f"{human_size(seen.bytes)}")
-        now = clock()
-        if now >= deadline:
-            got = "no backup folder yet" if seen is None else f"{seen.items} items, {human_size(seen.bytes)} written"
-            raise StepFailed(f"MIUI's backup did not finish within {timeout_s:g} s ({got})")
-        if now - logged >= PROGRESS_EVERY_S:
-            logged = now
-            log("info", "MIUI is backing up: " + ("it has not started writing yet" if seen is None else
-                                                  f"{seen.items} items, {human_size(seen.bytes)} so far"))
-        sleep(min(pause, max(0.0, deadline - now)))
-        pause = min(pause * 1.5, poll_s)
-
-
 def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: bool = True,
                      on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull the newest ``MIUI/backup/AllBackup/<time>`` folder and check its ``descript.xml`` against the files."""

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from miui_automator.backup import stages
+from miui_automator.backup.miui_wait import wait_for_miui_backup
 from miui_automator.device.android import AndroidDevice
 from miui_automator.run.progress import progress_text
 
@@ -61,7 +62,7 @@ def test_waiting_for_miuis_own_backup_reports_the_items_and_bytes_it_has_written
     items = [item for group in ITEMS.values() for item in group]
     sim_host.call(lambda: dev.phone.replace_top(BackupProgress(dev.phone, items)))
     figures: list[Progress] = []
-    note = stages.wait_for_miui_backup(driver, folder, progress=figures.append, timeout_s=30, poll_s=0.1)
+    note = wait_for_miui_backup(driver, folder, progress=figures.append, timeout_s=30, poll_s=0.1)
     assert note.startswith("MIUI's backup ") and f"is written: {len(items)} items" in note
     counted = [f.files_done for f in figures]
     assert counted == sorted(counted) and counted[-1] == len(items) and len(set(counted)) >= 3, counted
@@ -79,5 +80,5 @@ def test_a_miui_backup_that_never_finishes_is_a_bounded_failure_naming_how_far_i
     folder = stages.begin(driver, tmp_path).folder
     clock = FakeClock()
     with pytest.raises(StepFailed, match=r"did not finish within 20 s \(no backup folder yet\)"):
-        stages.wait_for_miui_backup(driver, folder, timeout_s=20, clock=clock.now, sleep=clock.sleep)
+        wait_for_miui_backup(driver, folder, timeout_s=20, clock=clock.now, sleep=clock.sleep)
     assert clock.t == 20
