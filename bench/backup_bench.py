@@ -16,7 +16,10 @@ Rows per link and tree:
 - ours, transfer + hashing inline: the same with md5 and sha256 on the receiving thread, as before;
 - ours, sync stream only: our transport with no hashing, against adb's own.
 
-Last, this host's md5 and sha256 speed. Prints a table; asserts nothing.
+Before the timed runs the tree is pulled once and the phone's md5sum run over it (the simulator makes a
+file's bytes on first read and hashes it on this host once; the phone's own time is charged on every run),
+and the disk is synced between runs, so no run pays for the one before. Last, this host's md5 and sha256
+speed. Prints a table; asserts nothing.
 
     python bench/backup_bench.py [--link usb2,usb3,instant] [--timing phone] [--mb 200] [--files 40]
                                  [--small 1000] [--rounds 3]
@@ -72,7 +75,7 @@ def start_sim(adb_port: int, files: int, mb: int, work: Path, timing: str, link:
 def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> list[tuple[str, str, str]]:
     from miui_automator.backup import stages
     from miui_automator.backup.inventory import take_inventory
-    from miui_automator.backup.pull import PIPELINE_DEPTH, FileSink, HashWorkers
+    from miui_automator.backup.pull import PIPELINE_DEPTH, FileSink, HashWorkers, md5_batches, phone_md5s
     from miui_automator.backup.sync import SyncStream
     from miui_automator.device.android import AndroidDevice
     from miui_automator.sim.host import adb_path
@@ -122,8 +125,13 @@ def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> 
     def ours_stream(dest: Path) -> None:
         ours_transfer(dest, hashing="")
 
-    adb_pull(work / f"{label}-warmup")  # the simulator makes file contents on first read
+    # The simulator makes file contents on first read, and hashes a file on this host's CPU once (a real phone's
+    # md5sum costs the host nothing; the phone's own time for it is still charged on every run).
+    adb_pull(work / f"{label}-warmup")
+    for batch in md5_batches(inventory.files):
+        phone_md5s(driver, batch)
     shutil.rmtree(work / f"{label}-warmup")
+    os.sync()
     runs = (("adb", adb_pull), ("full", ours_full), ("transfer", ours_transfer), ("inline", ours_inline),
             ("stream", ours_stream))
     times: dict[str, list[float]] = {name: [] for name, _ in runs}
@@ -134,6 +142,7 @@ def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> 
             fn(dest)
             times[name].append(time.perf_counter() - t)
             shutil.rmtree(dest, ignore_errors=True)
+            os.sync()  # the last run's writes and deletes reach the disk before the next is timed, not during it
     adb_s, full_s, transfer_s, inline_s, stream_s = (statistics.median(times[k])
                                                      for k in ("adb", "full", "transfer", "inline", "stream"))
     mb = size / 1e6

@@ -18,11 +18,12 @@ from . import manifest, stages
 from .manifest import (BACKUPS_ENV, DEFAULT_BACKUP_ROOT, VerifyResult, backup_root, is_verified, latest_verified_backup,
                        load_manifest, verify_backup)
 from .records import remember_quietly
+from .miui_wait import wait_for_miui_backup
 from .stages import Log, begin, export_all, pull_files, pull_miui_backup
 
 __all__ = ["BACKUPS_ENV", "DEFAULT_BACKUP_ROOT", "VerifyResult", "backup_root", "begin", "export_all", "finish",
            "is_verified", "latest_verified_backup", "load_manifest", "pull_files", "pull_miui_backup", "verify_and_mark",
-           "verify_backup"]
+           "verify_backup", "wait_for_miui_backup"]
 
 
 def _quiet(level: str, message: str) -> None:

@@ -46,6 +46,7 @@ class Inventory:
     files: list[RemoteFile] = field(default_factory=list)
     folders: dict[str, tuple[int, int]] = field(default_factory=dict)  # folder -> (files, bytes)
     skipped: list[str] = field(default_factory=list)  # entries that are neither file nor folder, or unreadable
+    ls_v2: bool | None = None  # whether the phone's adbd lists with 64-bit sizes; the pull needs not ask again
 
     @property
     def total_bytes(self) -> int:
@@ -61,12 +62,13 @@ class Inventory:
 
     def as_dict(self) -> dict[str, object]:
         return {"files": [f.as_dict() for f in self.files],
-                "folders": {k: list(v) for k, v in self.folders.items()}, "skipped": self.skipped}
+                "folders": {k: list(v) for k, v in self.folders.items()}, "skipped": self.skipped, "ls_v2": self.ls_v2}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Inventory":
         return cls([RemoteFile.from_dict(f) for f in data.get("files", [])],
-                   {k: (int(v[0]), int(v[1])) for k, v in data.get("folders", {}).items()}, list(data.get("skipped", [])))
+                   {k: (int(v[0]), int(v[1])) for k, v in data.get("folders", {}).items()}, list(data.get("skipped", [])),
+                   data["ls_v2"] if isinstance(data.get("ls_v2"), bool) else None)
 
 
 def plural(n: int, word: str) -> str:
@@ -86,7 +88,7 @@ def human_size(n: float) -> str:
 
 def take_inventory(stream: SyncStream, folders: Sequence[str] = USER_FOLDERS, root: str = SHARED_STORAGE) -> Inventory:
     """Walk ``folders`` under ``root`` on one sync stream; folders that do not exist count as empty."""
-    inv = Inventory()
+    inv = Inventory(ls_v2=stream.ls_v2)
     for folder in dict.fromkeys(f.strip("/") for f in folders if f.strip("/")):
         top = f"{root}/{folder}"
         count = size = 0

@@ -12,6 +12,10 @@ case-insensitive, so the names are matched that way.
 
 Checking is pure: :func:`parse_descript` and :func:`check_folder` take bytes, names and sizes,
 and return problems as sentences.
+
+While MIUI backs up, its new folder fills with one ``.bak`` per finished item and gets its
+``descript.xml`` last: :func:`backup_being_written` reads how far it has got from that folder,
+so the wait for MIUI shows items and bytes like a pull does.
 """
 
 from __future__ import annotations
@@ -141,3 +145,33 @@ def newest_backup(stream: SyncStream, root: str = SHARED_STORAGE) -> tuple[str, 
 
 def local_folder(remote_folder: str) -> str:
     return f"{LOCAL_DIR}/{posixpath.basename(remote_folder)}"
+
+
+@dataclass(frozen=True)
+class Written:
+    """How far MIUI has got writing a new backup: ``.bak`` items and bytes so far, ``finished`` once ``descript.xml`` is in."""
+
+    folder: str
+    items: int
+    bytes: int
+    finished: bool
+
+
+def existing_backups(stream: SyncStream, root: str = SHARED_STORAGE) -> list[str]:
+    """Names of the AllBackup folders on the phone now: the one MIUI makes later is the newest not among them."""
+    base = allbackup_dir(stream, root)
+    return sorted(e.name for e in stream.listdir(base) if e.is_dir) if base else []
+
+
+def backup_being_written(stream: SyncStream, before: set[str], root: str = SHARED_STORAGE) -> Written | None:
+    """The newest AllBackup folder not in ``before`` and what is in it so far, or None while MIUI has made none."""
+    base = allbackup_dir(stream, root)
+    if base is None:
+        return None
+    new = sorted((e.name for e in stream.listdir(base) if e.is_dir and e.name not in before), reverse=True)
+    if not new:
+        return None
+    folder = f"{base}/{new[0]}"
+    files = [e for e in stream.listdir(folder) if e.is_file]
+    return Written(folder, sum(1 for e in files if e.name.endswith(".bak")), sum(e.size for e in files),
+                   any(e.name == DESCRIPT for e in files))

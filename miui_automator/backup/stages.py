@@ -30,7 +30,7 @@ from . import exports
 from .inventory import USER_FOLDERS, Inventory, RemoteFile, assign_local_names, human_size, local_name, take_inventory
 from .local_names import HostRules
 from .manifest import VerifyResult, backup_root, build_manifest, sha256_file, write_manifest, write_verified
-from .miui import DESCRIPT, LOCAL_DIR, check_folder, local_folder, newest_backup, parse_descript
+from .miui import DESCRIPT, LOCAL_DIR, check_folder, existing_backups, local_folder, newest_backup, parse_descript
 from .pull import Puller, PullOutcome, disk_error
 from .state import (MANIFEST_FILE, STATE_FILE, BackupState, PulledFile, is_incomplete, new_folder, now_iso,
                     resumable_folder, write_bytes_atomic)
@@ -184,15 +184,16 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
     of them. ``rules`` are the host's file-name rules (this host's by default) that the local names follow."""
     pool = ThreadPoolExecutor(2, thread_name_prefix="inventory")
     try:
-        listing = pool.submit(_walk, driver, folders)
+        listing = pool.submit(_walk, driver, folders, rules)
         counts = pool.submit(provider_counts, driver)
         state, resumed = choose_folder(driver, root)
         if resumed:
             log("info", f"resuming the unfinished backup in {state.folder}")
         with _stage(state, "inventory"):
-            inventory = listing.result()
+            inventory, state.data["miui_before"] = listing.result()
             earlier = {path: record.local for path, record in state.records().items() if record.kind == "file"}
-            inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
+            if earlier:  # a resumed backup: files pulled before keep their names
+                inventory.files = assign_local_names(inventory.files, rules=rules, keep=earlier)
             state.save_inventory(inventory)
             todo = state.pending(inventory.files)
             todo_bytes = sum(f.size for f in todo)
@@ -213,9 +214,13 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
     return Begun(state.folder, inventory, resumed, len(todo), todo_bytes)
 
 
-def _walk(driver: Driver, folders: Sequence[str]) -> Inventory:
+def _walk(driver: Driver, folders: Sequence[str], rules: HostRules | None) -> tuple[Inventory, list[str]]:
+    """The inventory with the local names a new backup gives its files (named here, while the phone's identity is
+    still being read), and the MIUI backups already on the phone (so the one MIUI makes later is told apart)."""
     with SyncStream(_adb(driver), driver.serial) as stream:
-        return take_inventory(stream, folders)
+        inventory, before = take_inventory(stream, folders), existing_backups(stream)
+    inventory.files = assign_local_names(inventory.files, rules=rules)
+    return inventory, before
 
 
 def provider_counts(driver: Driver) -> list[str]:
@@ -281,7 +286,7 @@ class _Progress:
 
 def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local_of: Callable[[str], str], kind: str,
           log: Log, on_file: Callable[[PulledFile], None] | None = None, report: ProgressFn = no_progress,
-          what: str = "pulling files") -> PullOutcome:
+          what: str = "pulling files", ls_v2: bool | None = None) -> PullOutcome:
     progress = _Progress(log, len(files), sum(f.size for f in files), what, report)
 
     def done(record: PulledFile) -> None:
@@ -291,7 +296,8 @@ def _pull(driver: Driver, state: BackupState, files: Sequence[RemoteFile], local
             on_file(record)
 
     with state.journal() as journal:
-        return Puller(driver, state.folder, journal, kind=kind, on_file=done, on_bytes=progress.chunk).pull(files, local_of)
+        return Puller(driver, state.folder, journal, kind=kind, on_file=done, on_bytes=progress.chunk,
+                      ls_v2=ls_v2).pull(files, local_of)
 
 
 def _changed_error(failed: list[str]) -> StepFailed:
@@ -314,7 +320,7 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
         def local_of(path: str) -> str:
             return locals_.get(path) or local_name(path)
 
-        outcome = _pull(driver, state, todo, local_of, "file", log, on_file, progress)
+        outcome = _pull(driver, state, todo, local_of, "file", log, on_file, progress, ls_v2=inventory.ls_v2)
         skipped = state.data.setdefault("skipped", {})
         skipped.update(outcome.skipped)
         for line in outcome.skipped_lines:

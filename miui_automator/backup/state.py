@@ -80,8 +80,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_json_atomic(path: Path, data: object) -> None:
-    write_bytes_atomic(path, json_bytes(data) + b"\n")
+def write_json_atomic(path: Path, data: object, indent: int | None = 1) -> None:
+    write_bytes_atomic(path, json_bytes(data, indent) + b"\n")
 
 
 def staging_path(folder: Path, local: str) -> Path:
@@ -233,7 +233,8 @@ class BackupState:
 
     # ------------------------------------------------------------------ inventory and journal
     def save_inventory(self, inventory: Inventory) -> None:
-        write_json_atomic(self.folder / INVENTORY_FILE, inventory.as_dict())
+        # one line: json's fast (C) encoder writes only unindented JSON, and this file is for the tool alone
+        write_json_atomic(self.folder / INVENTORY_FILE, inventory.as_dict(), indent=None)
 
     def inventory(self) -> Inventory:
         path = self.folder / INVENTORY_FILE

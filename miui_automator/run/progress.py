@@ -23,6 +23,12 @@ RATE_WINDOW_S = 10.0  # the rate is the average over this much recent time: it f
 REFRESH_PER_SECOND = 4
 
 
+def by_bytes(figure: Progress) -> bool:
+    """Whether the work is measured in bytes: their total is known, or (MIUI writing its backup, no total known
+    beforehand) bytes are all there is to count."""
+    return figure.bytes_total > 0 or (not figure.files_total and figure.bytes_done > 0)
+
+
 class RateMeter:
     """Bytes (or, without byte totals, items) per second over the last :data:`RATE_WINDOW_S`, and the time left."""
 
@@ -33,8 +39,8 @@ class RateMeter:
 
     @staticmethod
     def amount(figure: Progress) -> tuple[float, float]:
-        """(done, total) in the unit the rate is measured in: bytes when their total is known, else files."""
-        if figure.bytes_total > 0:
+        """(done, total) in the unit the rate is measured in: bytes when they are counted, else files."""
+        if by_bytes(figure):
             return figure.bytes_done, figure.bytes_total
         return figure.files_done, figure.files_total
 
@@ -77,14 +83,20 @@ def progress_text(figure: Progress, meter: RateMeter | None = None) -> str:
     parts = []
     if figure.files_total:
         parts.append(f"{figure.files_done}/{figure.files_total} files")
+    elif figure.files_done:
+        parts.append(f"{figure.files_done} files")  # no total known: what is done so far
     if figure.bytes_total:
         parts.append(f"{human_size(figure.bytes_done)} of {human_size(figure.bytes_total)}")
+    elif figure.bytes_done:
+        parts.append(human_size(figure.bytes_done))
     fraction = figure.fraction
-    text = f"{figure.what} " + ", ".join(parts) + (f" ({fraction:.0%})" if fraction is not None else "")
+    text = f"{figure.what} {', '.join(parts)}".rstrip() + (f" ({fraction:.0%})" if fraction is not None else "")
     if meter is not None and meter.rate is not None:
         rate = meter.rate
-        text += f", {human_size(int(rate))}/s" if figure.bytes_total else f", {rate:.1f} files/s"
-        text += f", {clock_text(meter.seconds_left(figure))} left"
+        text += f", {human_size(int(rate))}/s" if by_bytes(figure) else f", {rate:.1f} files/s"
+        left = meter.seconds_left(figure)
+        if left is not None or fraction is not None:
+            text += f", {clock_text(left)} left"
     return text
 
 
@@ -149,16 +161,17 @@ class ProgressDisplay(BaseListener):
         from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
                                    TimeRemainingColumn, TransferSpeedColumn)
 
-        by_bytes = figure.bytes_total > 0
+        bytes_counted = by_bytes(figure)
         if self._bar is None:
             self.stream.write("\n")  # the step's own line stays above the bar
             columns = [TextColumn("  {task.description}"), BarColumn(), TextColumn("{task.fields[files]}")]
-            columns += [DownloadColumn(), TransferSpeedColumn()] if by_bytes else [MofNCompleteColumn()]
+            columns += [DownloadColumn(), TransferSpeedColumn()] if bytes_counted else [MofNCompleteColumn()]
             columns.append(TimeRemainingColumn())
             self._bar = Bar(*columns, console=Console(file=self.stream), transient=True,
                             refresh_per_second=REFRESH_PER_SECOND)
             self._bar.start()
             self._task = self._bar.add_task(figure.what, total=None, files="")
-        files = f"{figure.files_done}/{figure.files_total} files" if by_bytes and figure.files_total else ""
+        files = (f"{figure.files_done}/{figure.files_total} files" if figure.files_total else
+                 f"{figure.files_done} files" if figure.files_done else "") if bytes_counted else ""
         done, total = RateMeter.amount(figure)
         self._bar.update(self._task, description=figure.what, completed=done, total=total or None, files=files)

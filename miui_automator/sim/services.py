@@ -64,6 +64,18 @@ async def occupy(stream: StreamIO, seconds: float) -> bool:
     return False
 
 
+async def complete(stream: StreamIO, result: ShellResult) -> bool:
+    """Let a command take its phone time while the work it left (hashing files) runs on a worker thread,
+    so the loop keeps serving the phone's other streams (a file transfer) meanwhile, as a phone hashes on
+    its own cores while adbd serves USB; False if the host hung up first."""
+    if result.settled:
+        return await occupy(stream, result.duration)
+    work = asyncio.ensure_future(asyncio.to_thread(result.settle))
+    alive = await occupy(stream, result.duration)
+    await work
+    return alive and not stream.closed.is_set()
+
+
 FB_VERSION = 2
 FB_SRGB = 1  # the colorSpace field adbd fills from the display's dataspace
 
@@ -97,6 +109,7 @@ class DeviceServices:
     def __init__(self, phone) -> None:
         self.phone = phone
         self.u2 = U2Server(phone)  # one server process: named UiObjects and touches span requests
+        self._link_rate: float | None = None
 
     def route(self, service: str, dialer: Dialer | None = None) -> Handler | None:
         """The handler for ``service``; ``dialer`` opens streams to the host over the same adb
@@ -147,7 +160,7 @@ class DeviceServices:
                 break
             stdin += chunk
         result = self._shell(command, bytes(stdin))
-        if not await occupy(stream, result.duration):
+        if not await complete(stream, result):
             return
         output = mixed_output(result)
         if output:
@@ -170,7 +183,7 @@ class DeviceServices:
             if any(pid == shellproto.CLOSE_STDIN for pid, _ in packets):
                 break
         result = self._shell(command, bytes(stdin))
-        if not await occupy(stream, result.duration):
+        if not await complete(stream, result):
             return
 
         async def more(data: bytes) -> None:
@@ -241,7 +254,7 @@ class DeviceServices:
                 if command:
                     result = shell.run(command, b"")
                     rc = result.rc
-                    if not await occupy(stream, result.duration):
+                    if not await complete(stream, result):
                         return
                     await send(mixed_output(result))
                 await prompt()
@@ -251,9 +264,15 @@ class DeviceServices:
 
     # ------------------------------------------------------------------ sync
     async def _sync(self, stream: StreamIO) -> None:
-        """One sync session, held to the USB link's throughput (``--link``) in both directions."""
+        """One sync session, held to the USB link's throughput (``--link``) in both directions.
+
+        The throughput (the link's figure with the phone's jitter) is drawn once per phone: one cable
+        and one phone carry every transfer at about the same speed, so two ways of pulling the same
+        files (``adb pull`` and the backup) compare on equal terms."""
         session = SyncSession(self.phone.state.fs)
-        pacer = Pacer(self.phone.timing.sync_rate(), asyncio.get_running_loop().time)
+        if self._link_rate is None:
+            self._link_rate = self.phone.timing.sync_rate()
+        pacer = Pacer(self._link_rate, asyncio.get_running_loop().time)
         while not session.finished:
             data = await stream.read()
             if not data:

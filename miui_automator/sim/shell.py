@@ -17,7 +17,6 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from .commands import REGISTRY
@@ -48,22 +47,62 @@ BASE_ENV = {
     "ASEC_MOUNTPOINT": "/mnt/asec",
 }
 
-@dataclass
 class ShellResult:
-    stdout: bytes = b""
-    stderr: bytes = b""
-    rc: int = 0
-    hold: Callable[..., Awaitable[None]] | None = None
-    # stdout and stderr in the order they were written (what a shell v1 stream carries).
-    interleaved: bytes | None = None
-    # Seconds the command line occupies on a real phone (``sleep``, a 2 s ``input swipe``): the
-    # transport answers only after this long, and a host that hangs up first ends it.
-    duration: float = 0.0
+    """What a command line printed, its exit status, and how long it takes on a phone.
+
+    Some output costs real work to make (the hash of a file): a command leaves it to be computed
+    later (:meth:`Ctx.out_later <.commands.base.Ctx.out_later>`), and :meth:`settle` computes it.
+    The transport calls ``settle`` on a worker thread while the command's phone time runs, as a
+    phone hashes on its own cores while adbd goes on serving the USB link; reading ``stdout``,
+    ``stderr`` or ``combined`` settles the result first, so any other caller sees plain bytes.
+    """
+
+    def __init__(self, stdout: bytes = b"", stderr: bytes = b"", rc: int = 0,
+                 hold: Callable[..., Awaitable[None]] | None = None, interleaved: bytes | None = None,
+                 duration: float = 0.0, pending: list[tuple[int, bytes | Callable[[], bytes]]] | None = None) -> None:
+        self._stdout, self._stderr, self._interleaved = stdout, stderr, interleaved
+        self._pending = pending  # chunks in written order, some still to be computed
+        self.rc = rc
+        self.hold = hold
+        # Seconds the command line occupies on a real phone (``sleep``, a 2 s ``input swipe``, md5sum
+        # of a big file): the transport answers only after this long, and a host that hangs up first ends it.
+        self.duration = duration
+
+    def __repr__(self) -> str:
+        return f"ShellResult(rc={self.rc}, duration={self.duration:.3f}, settled={self.settled})"
+
+    @property
+    def settled(self) -> bool:
+        return self._pending is None
+
+    def settle(self) -> None:
+        """Compute the deferred output (thread-safe to call once from a worker thread)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            chunks = [(fd, data if isinstance(data, bytes) else data()) for fd, data in pending]
+            self._stdout, self._stderr, self._interleaved = _joined(chunks)
+
+    @property
+    def stdout(self) -> bytes:
+        self.settle()
+        return self._stdout
+
+    @property
+    def stderr(self) -> bytes:
+        self.settle()
+        return self._stderr
+
+    @property
+    def interleaved(self) -> bytes | None:
+        """stdout and stderr in the order they were written (what a shell v1 stream carries), when both hold bytes."""
+        self.settle()
+        return self._interleaved
 
     @property
     def combined(self) -> bytes:
         """Both streams as one byte string, in real order: write this on a v1/``exec:`` stream."""
-        return self.interleaved if self.interleaved is not None else self.stdout + self.stderr
+        self.settle()
+        return self._interleaved if self._interleaved is not None else self._stdout + self._stderr
 
 
 class Shell:
@@ -76,7 +115,7 @@ class Shell:
         """Run ``cmdline`` to completion (or until its long-running command takes over)."""
         self.phone.state.shell_history.append(cmdline)
         self.phone.tick()
-        chunks: list[tuple[int, bytes]] = []
+        chunks: list[tuple[int, bytes | Callable[[], bytes]]] = []
         out, err = _Stream(chunks, 1), _Stream(chunks, 2)
         session = _Session(self.phone, dict(BASE_ENV), "/", stdin)
         round_trip = self.phone.timing.shell()  # adbd forks sh and relays its output
@@ -89,10 +128,17 @@ class Shell:
         return _result(chunks, rc & 0xFF, session.hold, session.elapsed + round_trip)
 
 
-def _result(chunks: list[tuple[int, bytes]], rc: int, hold, duration: float) -> ShellResult:
+def _joined(chunks: list[tuple[int, bytes]]) -> tuple[bytes, bytes, bytes | None]:
     stdout = b"".join(data for fd, data in chunks if fd == 1)
     stderr = b"".join(data for fd, data in chunks if fd == 2)
     interleaved = b"".join(data for _, data in chunks) if stdout and stderr else None
+    return stdout, stderr, interleaved
+
+
+def _result(chunks: list[tuple[int, bytes | Callable[[], bytes]]], rc: int, hold, duration: float) -> ShellResult:
+    if any(not isinstance(data, bytes) for _, data in chunks):
+        return ShellResult(rc=rc, hold=hold, duration=duration, pending=chunks)
+    stdout, stderr, interleaved = _joined(chunks)  # type: ignore[arg-type]
     return ShellResult(stdout, stderr, rc, hold, interleaved, duration)
 
 
@@ -100,13 +146,17 @@ def _result(chunks: list[tuple[int, bytes]], rc: int, hold, duration: float) -> 
 class _Stream:
     """The command line's stdout (1) or stderr (2); chunks keep the order they were written in."""
 
-    def __init__(self, chunks: list[tuple[int, bytes]], fd: int) -> None:
+    def __init__(self, chunks: list[tuple[int, bytes | Callable[[], bytes]]], fd: int) -> None:
         self.chunks = chunks
         self.fd = fd
 
     def write(self, data: bytes) -> None:
         if data:
             self.chunks.append((self.fd, bytes(data)))
+
+    def defer(self, compute: Callable[[], bytes]) -> None:
+        """Output computed when the result is settled (see :class:`ShellResult`)."""
+        self.chunks.append((self.fd, compute))
 
 
 class _Capture:

@@ -7,6 +7,7 @@ deterministic, so md5 and sha256 agree across runs.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import random
 import stat as statmod
@@ -34,6 +35,8 @@ class FileNode:
     children: dict[str, "FileNode"] = field(default_factory=dict)
     # Called just before every read: the "file changes while pulled" fault hooks in here.
     on_read: Callable[["FileNode"], None] | None = None
+    # Digests computed before, by algorithm: (size, mtime, hex digest) of the content they were computed from.
+    digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     @property
     def is_dir(self) -> bool:
@@ -155,6 +158,33 @@ class VirtualFS:
         if entry.data is None and entry.shared is not None:
             return entry.shared
         return bytes(entry.content())
+
+    def hashed(self, path: str, algorithm: str) -> tuple[int, Callable[[], str]]:
+        """(size, a function giving the hex digest) of the file as a reader sees it now (the read hooks run).
+
+        The function may run on another thread (it hashes a snapshot). A file hashed before and unchanged
+        since (same size and mtime: every change here moves one) gets the digest it had: the host's CPU
+        stands in for the phone's, whose time the caller charges anyway, so hashing a tree twice costs the
+        host once."""
+        entry = self.lookup(path)
+        if entry is None:
+            raise FileNotFoundError(2, "No such file or directory", normpath(path))
+        if entry.is_dir:
+            raise IsADirectoryError(21, "Is a directory", normpath(path))
+        if entry.on_read is not None:
+            entry.on_read(entry)
+        key = (entry.size, entry.mtime)
+        known = entry.digests.get(algorithm)
+        if known is not None and known[:2] == key:
+            return key[0], lambda: known[2]
+        data = entry.shared if entry.data is None and entry.shared is not None else bytes(entry.content())
+
+        def compute() -> str:
+            digest = hashlib.new(algorithm, data).hexdigest()
+            entry.digests[algorithm] = (*key, digest)
+            return digest
+
+        return len(data), compute
 
     def listdir(self, path: str) -> list[tuple[str, FileNode]]:
         entry = self.lookup(path)

@@ -8,6 +8,8 @@ that folder, so a flow resumed after a failure carries on in the same one.
   folder, inventory, disk-space check;
 - ``backup-files`` — pull the user's files, each checked against the phone's md5;
 - ``backup-exports`` — contacts.vcf, call-log.json, sms.json, apps.json;
+- ``backup-miui-wait`` — arg ``timeout`` (seconds, default 900): once MIUI's own backup is started on the
+  phone, wait until it has written its folder, showing the items and bytes written so far;
 - ``backup-miui-pull`` — arg ``required`` ("true"/"false", default "true"): pull and check MIUI's newest
   AllBackup folder;
 - ``backup-finish`` — verify everything, write backup-manifest.json and verified.json.
@@ -51,6 +53,12 @@ def backup_files(ctx: TaskContext) -> str:
 @task("backup-exports")
 def backup_exports(ctx: TaskContext) -> str:
     return backup.export_all(ctx.driver, _folder(ctx), ctx.log, progress=ctx.progress)
+
+
+@task("backup-miui-wait", TaskArg("timeout", "seconds", "900", "how long MIUI's backup may take"))
+def backup_miui_wait(ctx: TaskContext) -> str:
+    return backup.wait_for_miui_backup(ctx.driver, _folder(ctx), ctx.log, ctx.progress, ctx.args["timeout"],
+                                       clock=ctx.clock.now, sleep=ctx.clock.sleep)
 
 
 @task("backup-miui-pull", TaskArg("required", "flag", "true", "fail when MIUI's backup folder is missing"))

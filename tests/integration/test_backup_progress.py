@@ -9,7 +9,9 @@ import re
 import pytest
 
 from miui_automator.backup import stages
+from miui_automator.backup.miui_wait import wait_for_miui_backup
 from miui_automator.device.android import AndroidDevice
+from miui_automator.run.progress import progress_text
 
 pytestmark = pytest.mark.integration
 
@@ -47,3 +49,36 @@ def test_pulling_reports_rising_figures_up_to_the_whole(make_phone, tmp_path):
     assert figures[-1].bytes_done == figures[-1].bytes_total == begun.todo_bytes
     done = [f.bytes_done for f in figures]
     assert done == sorted(done) and {f.what for f in figures} == {"pulling files"}
+
+
+def test_waiting_for_miuis_own_backup_reports_the_items_and_bytes_it_has_written(make_phone, sim_host, tmp_path):
+    # MIUI writes one .bak per finished item, descript.xml last: the wait shows them coming like a pull does.
+    from miui_automator.progress import Progress
+    from miui_automator.sim.screens.backup import ITEMS, BackupProgress
+
+    dev = make_phone(media_files=2, media_bytes=64 * 1024)
+    driver = AndroidDevice(dev.serial)
+    folder = stages.begin(driver, tmp_path).folder
+    items = [item for group in ITEMS.values() for item in group]
+    sim_host.call(lambda: dev.phone.replace_top(BackupProgress(dev.phone, items)))
+    figures: list[Progress] = []
+    note = wait_for_miui_backup(driver, folder, progress=figures.append, timeout_s=30, poll_s=0.1)
+    assert note.startswith("MIUI's backup ") and f"is written: {len(items)} items" in note
+    counted = [f.files_done for f in figures]
+    assert counted == sorted(counted) and counted[-1] == len(items) and len(set(counted)) >= 3, counted
+    assert {f.what for f in figures} == {"MIUI backing up"} and figures[-1].bytes_done > 0
+    assert "MIUI backing up 6 files, " in progress_text(figures[-1])
+    stages.pull_miui_backup(driver, folder)  # the folder waited for is the one pulled, whole
+
+
+def test_a_miui_backup_that_never_finishes_is_a_bounded_failure_naming_how_far_it_got(make_phone, sim_host, tmp_path):
+    from miui_automator.errors import StepFailed
+    from miui_automator.flow.waits import FakeClock
+
+    dev = make_phone(media_files=2, media_bytes=64 * 1024)
+    driver = AndroidDevice(dev.serial)
+    folder = stages.begin(driver, tmp_path).folder
+    clock = FakeClock()
+    with pytest.raises(StepFailed, match=r"did not finish within 20 s \(no backup folder yet\)"):
+        wait_for_miui_backup(driver, folder, timeout_s=20, clock=clock.now, sleep=clock.sleep)
+    assert clock.t == 20

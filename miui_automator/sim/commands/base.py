@@ -3,7 +3,7 @@
 A command is a function ``(ctx, args) -> exit status``. It writes to ``ctx.out``/``ctx.err``
 (so stdout and stderr keep their real interleaving), reads ``ctx.stdin``, may set
 ``ctx.hold`` when it keeps running after its first output (the uiautomator2 server,
-``logcat``), and reaches the phone through ``ctx.phone`` — the same facade the transport and
+``logcat``), leaves output that costs real work (a hash) to :meth:`Ctx.out_later`, and reaches the phone through ``ctx.phone`` — the same facade the transport and
 the uiautomator2 server use.
 """
 
@@ -83,6 +83,16 @@ class Ctx:
 
     def out(self, data: str | bytes) -> None:  # a phone name that is not UTF-8 is surrogateescape text
         self.stdout.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
+
+    def out_later(self, compute: Callable[[], bytes]) -> None:
+        """Output that takes real work to make (a file's hash): on the command line's own stdout it is
+        computed off the event loop while the command's phone time runs (see ``ShellResult`` in
+        ``sim/shell.py``); into a pipe, a file or ``$(...)`` it is computed at once."""
+        defer = getattr(self.stdout, "defer", None)
+        if defer is None:
+            self.stdout.write(compute())
+        else:
+            defer(compute)
 
     def err(self, data: str | bytes) -> None:
         self.stderr.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)

@@ -126,24 +126,32 @@ class BackupProgress(Screen):
         self.done = False
         self.stopped = False
         self.started = phone.clock()
+        # MIUI makes the folder at the start, writes each item's .bak as it finishes, and descript.xml last.
+        self.folder = f"{BACKUP_ROOT}/{time.strftime('%Y%m%d_%H%M%S', time.localtime(phone.wall_clock()))}"
+        self.entries: list[tuple[str, str, int]] = []
+        phone.state.fs.mkdir(self.folder, parents=True)
+        for i, item in enumerate(items):
+            phone.after(SECONDS_PER_ITEM * (i + 1), lambda item=item: self.write_item(item))
         phone.after(SECONDS_PER_ITEM * len(items) + 0.3, self.complete)
+
+    def write_item(self, item: tuple[str, str, str]) -> None:
+        if self.stopped or self.done:
+            return
+        pkg, label, label_zh = item
+        zh = self.phone.locale.language == "zh"
+        name = f"{label_zh if zh else label}({pkg}).bak"
+        data = bak_bytes(pkg, label_zh if zh else label, (pkg.encode() * 64)[:2048])
+        self.phone.state.fs.write(f"{self.folder}/{name}", data)
+        self.entries.append((pkg, name, len(data)))
 
     def complete(self) -> None:
         if self.stopped or self.done:
             return
         st = self.phone.state
         now = self.phone.wall_clock()
-        stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(now))
-        folder = f"{BACKUP_ROOT}/{stamp}"
-        zh = self.phone.locale.language == "zh"
-        entries = []
-        for pkg, label, label_zh in self.items:
-            name = f"{label_zh if zh else label}({pkg}).bak"
-            data = bak_bytes(pkg, label_zh if zh else label, (pkg.encode() * 64)[:2048])
-            st.fs.write(f"{folder}/{name}", data)
-            entries.append((pkg, name, len(data)))
         version = st.props.get("ro.mi.os.version.incremental") or st.props.get("ro.build.version.incremental", "")
-        st.fs.write(f"{folder}/descript.xml", descript_xml(st.props.get("ro.product.device", ""), version, int(now * 1000), entries).encode())
+        st.fs.write(f"{self.folder}/descript.xml",
+                    descript_xml(st.props.get("ro.product.device", ""), version, int(now * 1000), self.entries).encode())
         st.last_backup = time.strftime("%m/%d/%Y %H:%M", time.localtime(now))
         self.done = True
         self.dialog = None

@@ -11,7 +11,7 @@ import struct
 import pytest
 
 from miui_automator.backup import pull
-from miui_automator.backup.inventory import RemoteFile, human_size, local_name, take_inventory
+from miui_automator.backup.inventory import Inventory, RemoteFile, human_size, local_name, take_inventory
 from miui_automator.backup.local_names import POSIX, WINDOWS
 from miui_automator.backup.sync import DirEntry, decode_dent, dent_size, encode_request
 from miui_automator.sim.phone import Phone
@@ -97,6 +97,7 @@ class FakeStream:
 
     def __init__(self, tree: dict[str, list[DirEntry]]) -> None:
         self.tree = tree
+        self.ls_v2 = True
 
     def walk(self, top, skip_dirs=frozenset(), on_skip=None):
         stack = [top]
@@ -130,6 +131,9 @@ def test_inventory_counts_folders_skips_caches_links_and_duplicates():
     assert inv.skipped == ["/sdcard/DCIM/link: not a regular file", "/sdcard/DCIM/Camera/locked.jpg: unreadable (error 13)"]
     assert inv.summary() == "3 files, 3.3 KB"
     assert inv.lines()[0] == "DCIM: 2 files, 3.0 KB"
+    # the pull opens its stream without asking the phone again whether it lists 64-bit sizes
+    assert inv.ls_v2 is True and Inventory.from_dict(inv.as_dict()).ls_v2 is True
+    assert Inventory.from_dict({"files": []}).ls_v2 is None  # an inventory written before: the pull asks
 
 
 def test_local_names_and_windows_safe_names():

@@ -1,6 +1,6 @@
 """Backup at the speed of the cable: the local md5 and sha256 are made while the file streams (on threads of
-their own where the host has cores for them), the phone's md5sum runs ahead of the transfer on two calls at
-once, and the first md5 batch — the one the transfer waits for — is small."""
+their own where the host has cores for them), the phone's md5sum runs beside the transfer on two calls at
+once and the transfer never waits for it, and the first md5 batch — the first files shown done — is small."""
 
 from __future__ import annotations
 
@@ -80,12 +80,14 @@ class FakeStream:
         self.ls_v2 = True
         self.usable = True
         self._asked: list[str] = []
+        self.sends = 0
 
     @property
     def requested(self) -> int:
         return len(self._asked)
 
     def request(self, paths):
+        self.sends += bool(paths)
         self._asked.extend(paths)
 
     def recv(self, path, sink):
@@ -127,10 +129,12 @@ def test_the_phones_md5_runs_on_two_calls_ahead_and_every_copy_is_still_checked(
     contents = {f.path: os.urandom(f.size) for f in files(*[300_000] * 30)}
     listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
     phone = Md5Phone(contents)
-    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    stream = FakeStream(contents)
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: stream)
     with Journal(tmp_path / "journal.jsonl") as journal:
         outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
     assert phone.calls >= 4 and phone.most == pull.MD5_WORKERS == 2
+    assert stream.requested == 0 and stream.sends <= 30  # every file asked for was read
     assert not outcome.failed and len(outcome.pulled) == 30
     for record in outcome.pulled:
         data = contents[record.remote]
@@ -182,3 +186,52 @@ def test_closing_a_file_waits_for_its_digests(tmp_path):
         closing.join(5)
         workers.close()
     assert sink.md5.hexdigest() == hashlib.md5(data).hexdigest()
+
+
+def test_the_copy_never_waits_for_the_phones_md5_and_each_copy_is_kept_only_once_proven(tmp_path, monkeypatch):
+    # The phone's md5sum answers only once every file has been copied: the copies wait in staging, not the cable.
+    contents = {f.path: os.urandom(f.size) for f in files(*[50_000] * 12)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+    all_copied = threading.Event()
+    kept_before_md5: list[str] = []
+
+    class AllCopiedStream(FakeStream):
+        def recv(self, path, sink):
+            size = super().recv(path, sink)
+            if path == listed[-1].path:
+                all_copied.set()
+            return size
+
+    class SlowMd5Phone(Md5Phone):
+        def shell(self, command, timeout_s=None):
+            assert all_copied.wait(5), "the transfer waited for the phone's md5sum"
+            paths = command.split()[1:]
+            return ShellOutput(command, "".join(f"{hashlib.md5(self.contents[p]).hexdigest()}  {p}\n" for p in paths), 0)
+
+    phone = SlowMd5Phone(contents)
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: AllCopiedStream(contents))
+    with Journal(tmp_path / "journal.jsonl") as journal:
+        puller = pull.Puller(phone, tmp_path, journal, on_file=lambda r: kept_before_md5.append(r.remote)
+                             if not all_copied.is_set() else None)
+        outcome = puller.pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert all_copied.is_set() and not kept_before_md5
+    assert not outcome.failed and [r.remote for r in outcome.pulled] == [f.path for f in listed]
+    assert not list(tmp_path.rglob("*.part"))
+    for record in outcome.pulled:
+        assert (tmp_path / record.local).read_bytes() == contents[record.remote]
+
+
+def test_a_phone_lost_during_its_md5sum_leaves_no_copy_in_staging(tmp_path, monkeypatch):
+    from miui_automator.errors import DeviceError
+
+    contents = {f.path: os.urandom(f.size) for f in files(*[20_000] * 6)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+
+    class GonePhone(Md5Phone):
+        def shell(self, command, timeout_s=None):
+            raise DeviceError("fake: the phone stopped answering", serial="fake")
+
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: FakeStream(contents))
+    with Journal(tmp_path / "journal.jsonl") as journal, pytest.raises(DeviceError):
+        pull.Puller(GonePhone(contents), tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert not list(tmp_path.rglob("*.part")) and not list(tmp_path.rglob("*.jpg"))

@@ -46,6 +46,18 @@ def test_a_figure_without_bytes_is_counted_in_files() -> None:
     assert progress_text(Progress("exporting", 2, 4), meter) == "exporting 2/4 files (50%), 1.0 files/s, 0:02 left"
 
 
+def test_work_with_no_total_known_shows_what_is_done_and_its_rate_with_no_time_left() -> None:
+    # MIUI writing its own backup: nobody knows beforehand how many items or bytes it will write
+    clock = Clock()
+    meter = RateMeter(clock)
+    meter.add(Progress("MIUI backing up", 1, 0, 2 * MB, 0))
+    clock.t += 2
+    figure = Progress("MIUI backing up", 3, 0, 10 * MB, 0)
+    meter.add(figure)
+    assert progress_text(figure, meter) == "MIUI backing up 3 files, 10.0 MB, 4.0 MB/s"
+    assert progress_text(Progress("MIUI backing up")) == "MIUI backing up"
+
+
 def test_progress_text_names_files_bytes_rate_and_time_left() -> None:
     clock = Clock()
     meter = RateMeter(clock)

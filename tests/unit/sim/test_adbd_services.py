@@ -214,3 +214,101 @@ def test_framebuffer_sends_an_srgb_rgba_header_and_the_frame(services):
     version, bpp, colorspace, size, width, height, *channels = struct.unpack_from("<14I", out)
     assert (version, bpp, colorspace, width, height) == (2, 32, 1, 1080, 2400)
     assert channels == [0, 8, 16, 8, 8, 8, 24, 8] and size == width * height * 4 == len(out) - 56
+
+
+class _GatedHash:
+    """Stands in for hashlib in sim/vfs.py: each hash waits for ``release`` and notes its thread."""
+
+    def __init__(self) -> None:
+        import hashlib
+        import threading
+
+        self.release = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._hashlib = hashlib
+        self._threading = threading
+
+    def new(self, name, data=b""):
+        self.threads.append(self._threading.current_thread())
+        self.release.wait(5)
+        return self._hashlib.new(name, data)
+
+
+def test_md5sum_hashes_off_the_loop_while_the_phone_serves_other_streams(services, monkeypatch):
+    # A phone hashes on its own cores while adbd goes on serving USB: a long md5sum must not stall a transfer.
+    import hashlib
+    import threading
+
+    from miui_automator.sim import vfs
+
+    gated = _GatedHash()
+    monkeypatch.setattr(vfs, "hashlib", gated)
+    services.phone.state.fs.write("/sdcard/a.bin", b"x" * 5000)
+    md5_stream, echo_stream = MemoryStream(), MemoryStream()
+
+    async def both() -> None:
+        md5 = asyncio.ensure_future(services.route("shell:md5sum /sdcard/a.bin")(md5_stream))
+        await asyncio.sleep(0)  # md5sum starts first
+        await asyncio.wait_for(services.route("shell:echo served")(echo_stream), 2)
+        assert not md5.done() and echo_stream.output == b"served\n"
+        gated.release.set()
+        await asyncio.wait_for(md5, 5)
+
+    asyncio.run(both())
+    assert gated.threads and gated.threads[0] is not threading.main_thread()
+    assert md5_stream.output == f"{hashlib.md5(b'x' * 5000).hexdigest()}  /sdcard/a.bin\n".encode()
+
+
+def test_deferred_hash_output_reads_the_same_from_every_caller(services):
+    import hashlib
+
+    from miui_automator.sim.shell import Shell
+
+    services.phone.state.fs.write("/sdcard/b.bin", b"y" * 3000)
+    digest = hashlib.sha256(b"y" * 3000).hexdigest()
+    result = Shell(services.phone).run("sha256sum /sdcard/b.bin /sdcard/none; echo X4EXIT:$?")
+    assert not result.settled  # left for the transport to compute off the loop
+    assert result.combined.decode() == (f"{digest}  /sdcard/b.bin\nsha256sum: /sdcard/none: No such file or directory\n"
+                                        "X4EXIT:1\n")
+    piped = Shell(services.phone).run("sha256sum /sdcard/b.bin | cut -d' ' -f1")
+    assert piped.settled and piped.stdout.decode() == digest + "\n"  # a pipe reads the bytes at once
+
+
+def test_every_transfer_of_one_phone_runs_at_the_same_link_speed(monkeypatch):
+    # adb pull and the backup compare on one cable: the link's jitter is drawn once per phone, not per session.
+    from miui_automator.sim.timing import Timing
+
+    phone = Phone("hyperos1-en", media_files=0, timing=Timing("instant", "usb3"))
+    draws: list[float] = []
+    real = phone.timing.sync_rate
+    monkeypatch.setattr(phone.timing, "sync_rate", lambda: draws.append(real()) or draws[-1])
+    services = DeviceServices(phone)
+    for _ in range(3):
+        run(services, "sync:", MemoryStream([b"QUIT\0\0\0\0"]))
+    assert len(draws) == 1 and 200e6 <= draws[0] <= 300e6
+
+
+def test_a_file_hashed_before_and_unchanged_is_not_hashed_again_but_a_changed_one_is(services, monkeypatch):
+    # the host's CPU stands in for the phone's: a tree hashed twice costs it once; a change is always seen
+    import hashlib
+
+    from miui_automator.sim import vfs
+    from miui_automator.sim.shell import Shell
+
+    fs = services.phone.state.fs
+    fs.write("/sdcard/c.bin", b"z" * 3000)
+    calls: list[str] = []
+    real_new = hashlib.new
+
+    class Counting:
+        @staticmethod
+        def new(name, data=b""):
+            calls.append(name)
+            return real_new(name, data)
+
+    monkeypatch.setattr(vfs, "hashlib", Counting)
+    run = lambda: Shell(services.phone).run("md5sum /sdcard/c.bin").stdout.decode().split()[0]  # noqa: E731
+    assert run() == run() == hashlib.md5(b"z" * 3000).hexdigest() and calls == ["md5"]
+    fs.lookup("/sdcard/c.bin").content().extend(b"!")  # what the "changing" fault does: size and mtime move
+    fs.lookup("/sdcard/c.bin").mtime += 1
+    assert run() == hashlib.md5(b"z" * 3000 + b"!").hexdigest() and calls == ["md5", "md5"]

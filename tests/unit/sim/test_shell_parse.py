@@ -114,3 +114,10 @@ def test_empty_line_is_an_empty_script():
 def test_syntax_errors(source, message):
     with pytest.raises(ShellSyntaxError, match=message):
         parse(source)
+
+
+def test_a_run_of_plain_characters_is_one_part_up_to_the_next_special_one():
+    # md5sum of hundreds of paths is one long line: plain runs are taken whole, the same words as char by char
+    assert words("md5sum /sdcard/a-b_c.jpg x#y+z,1=2@%:~;echo ok") == [
+        [(Lit("md5sum"),), (Lit("/sdcard/a-b_c.jpg"),), (Lit("x#y+z,1=2@%:~"),)], [(Lit("echo"),), (Lit("ok"),)]]
+    assert words("a'b'c$X\\ d") == [[(Lit("a"), Lit("b", True), Lit("c"), Var("X"), Lit(" ", True), Lit("d"))]]
