@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
+import statistics
 import time
 
 import pytest
 from PIL import Image, ImageChops
 
 from miui_automator.errors import ConfigError
+from miui_automator.sim import frames
 from miui_automator.sim.jsonrpc import JsonRpc
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
@@ -288,19 +291,76 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
     phone = Phone("hyperos1-en", timing="phone", seed=4)
     phone.u2_running = True
     loop_waits: list[float] = []
-    real_sleep = asyncio.sleep
 
-    async def recording_sleep(delay, *args, **kw):
-        loop_waits.append(delay)
-        return await real_sleep(0)
+    async def recording_pause(seconds: float) -> None:
+        loop_waits.append(seconds)
 
-    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    monkeypatch.setattr(frames, "pause", recording_pause)
     stream = MemoryStream(*post("dumpWindowHierarchy", False, 50))
     started = time.perf_counter()
     asyncio.run(U2Server(phone).serve(stream))
     assert b'"result"' in bytes(stream.written)
     assert loop_waits and 0.15 * 0.8 <= max(loop_waits) <= 1.0
     assert time.perf_counter() - started < 0.15 * 0.8  # the recorded timer wait is all the waiting there was
+
+
+def test_a_wait_ends_on_the_nearest_boundary_of_a_frame_under_a_fifth_of_it() -> None:
+    for seconds in (0.003, 0.015, 0.04, 0.15, 0.17, 0.2, 0.35, 2.0):
+        frame = frames.frame_for(seconds)
+        assert frame <= frames.FRAME_SHARE * seconds < 2 * frame
+        assert math.log2(frame / frames.FRAME_S) == round(math.log2(frame / frames.FRAME_S))  # 60 Hz × 2^k
+        for now in (1000.0, 1000.004, 1234.5678, 98765.4321):
+            due = frames.frame_due(now, seconds)
+            assert abs(due - (now + seconds)) <= frame / 2 + 1e-9 <= frames.FRAME_SHARE / 2 * seconds + 1e-9
+            assert due / frame == pytest.approx(round(due / frame), abs=1e-6)
+    assert frames.frame_due(1000.0, 0) == 1000.0
+    # nearest rounding keeps the mean: over many start times the waits average the figure
+    starts = [1000 + i * 0.000731 for i in range(2000)]
+    assert statistics.mean(frames.frame_due(t, 0.17) - t for t in starts) == pytest.approx(0.17, abs=0.002)
+
+
+def test_phones_waiting_near_the_same_time_wake_the_loop_once() -> None:
+    """16 phones' answers due within a few milliseconds of each other: one timer instant, not 16."""
+
+    async def main() -> tuple[set[float], float]:
+        loop = asyncio.get_running_loop()
+        ends: set[float] = set()
+        started = loop.time()
+
+        async def phone_answer(i: int) -> None:
+            await asyncio.sleep(i * 0.0005)  # the requests arrive spread over 8 ms ...
+            await frames.pause(0.16 + i * 0.0002)  # ... and each phone's jitter differs
+            ends.add(loop.time())
+
+        timers: list[float] = []
+        real_call_at = loop.call_at
+
+        def recording_call_at(when, *args, **kw):
+            timers.append(when)
+            return real_call_at(when, *args, **kw)
+
+        loop.call_at = recording_call_at  # type: ignore[method-assign]
+        await asyncio.gather(*(phone_answer(i) for i in range(16)))
+        return {t for t in timers if t - started > 0.1}, loop.time() - started  # the answers' timers
+
+    timers, took = asyncio.run(main())
+    assert len(timers) <= 2  # on old code (asyncio.sleep per answer): 16 distinct timer instants
+    assert 0.16 * 0.9 <= took <= 0.25
+
+
+def test_a_shell_command_held_by_its_duration_is_cut_when_the_host_hangs_up() -> None:
+    async def main() -> tuple[bool, bool, float]:
+        closed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        ran_out = await frames.pause_unless(closed, 0.05)
+        took = loop.time() - t0
+        loop.call_later(0.01, closed.set)
+        cut = await frames.pause_unless(closed, 30.0)
+        return ran_out, cut, took
+
+    ran_out, cut, took = asyncio.run(main())
+    assert ran_out is True and cut is False and 0.05 * 0.9 <= took < 1.0
 
 
 # ------------------------------------------------------------------ the CLI
