@@ -351,6 +351,20 @@ def test_phones_waiting_near_the_same_time_wake_the_loop_once() -> None:
     assert 0.16 * 0.9 <= took <= 0.25
 
 
+def test_a_screen_is_serialised_once_however_often_it_is_dumped(monkeypatch) -> None:
+    import miui_automator.sim.phone as phone_module
+
+    serialised = []
+    real = phone_module.hierarchy_xml
+    monkeypatch.setattr(phone_module, "hierarchy_xml", lambda wins: serialised.append(wins) or real(wins))
+    phone = Phone("hyperos1-en", media_files=0)
+    first = phone.hierarchy_xml()
+    assert phone.hierarchy_xml() is first and len(serialised) == 1  # 16 phones dumping: no re-serialising
+    phone.start_activity("com.android.settings/.MainSettings")
+    changed = phone.hierarchy_xml()
+    assert changed != first and "com.android.settings" in changed and len(serialised) == 2
+
+
 def test_a_shell_command_held_by_its_duration_is_cut_when_the_host_hangs_up() -> None:
     async def main() -> tuple[bool, bool, float]:
         closed = asyncio.Event()
