@@ -365,6 +365,25 @@ def test_a_screen_is_serialised_once_however_often_it_is_dumped(monkeypatch) -> 
     assert changed != first and "com.android.settings" in changed and len(serialised) == 2
 
 
+def test_screenshots_during_a_transition_draw_each_end_once_and_compose_the_rest() -> None:
+    from miui_automator.sim.animation import Animation
+
+    drawn: list[list] = []
+
+    def draw(windows: list) -> Image.Image:
+        drawn.append(windows)
+        return Image.new("RGB", (40, 80), (len(drawn) * 60, 0, 0))
+
+    before, after = ["old window"], ["new window"]
+    animation = Animation("activity", before, start=10.0, seconds=0.35)  # type: ignore[arg-type]
+    frames_seen = [animation.frame(draw, after, 10.0 + t) for t in (0.05, 0.15, 0.25)]  # type: ignore[arg-type]
+    assert drawn == [before, after]  # not one render per screenshot
+    assert differs(frames_seen[0], frames_seen[2])  # still a moving animation
+    newer = ["newer window"]
+    animation.frame(draw, newer, 10.3)  # type: ignore[arg-type]
+    assert drawn[-1] is newer and len(drawn) == 3  # the screen changed meanwhile: drawn again
+
+
 def test_a_shell_command_held_by_its_duration_is_cut_when_the_host_hangs_up() -> None:
     async def main() -> tuple[bool, bool, float]:
         closed = asyncio.Event()
