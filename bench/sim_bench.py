@@ -13,7 +13,8 @@ dumps several times on one simulator and keeps the median round, as a shared hos
 control run with the clients pausing as long as a phone answers shows what the sparse requests
 cost by themselves, and the host's CPU per timer wake-up shows what each separate burst costs.
 
-    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200] [--phones 16] [--dumps 30] [--cpu-rounds 3] [--only-cpu]
+    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200] [--phones 16] [--dumps 30]
+                              [--cpu-rounds 3] [--only-cpu]
 """
 
 from __future__ import annotations

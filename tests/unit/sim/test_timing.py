@@ -307,7 +307,8 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
 def test_a_wait_ends_on_the_nearest_boundary_of_a_frame_under_a_quarter_of_it() -> None:
     for seconds in (0.003, 0.015, 0.04, 0.15, 0.17, 0.2, 0.35, 2.0):
         frame = frames.frame_for(seconds)
-        assert frame <= frames.FRAME_SHARE * seconds and (frame == frames.MAX_FRAME_S or frames.FRAME_SHARE * seconds < 2 * frame)
+        share = frames.FRAME_SHARE * seconds
+        assert frame <= share and (frame == frames.MAX_FRAME_S or share < 2 * frame)  # the largest that fits
         assert math.log2(frame / frames.FRAME_S) == round(math.log2(frame / frames.FRAME_S))  # 60 Hz × 2^k
         for now in (1000.0, 1000.004, 1234.5678, 98765.4321):
             due = frames.frame_due(now, seconds)
