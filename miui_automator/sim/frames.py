@@ -9,8 +9,8 @@ frames are the display's 60 Hz frame times a power of two, so the boundaries of 
 and the waits of all phones that end near one boundary end in one wake-up. An answer keeps its
 mean latency and moves by at most ``FRAME_SHARE / 2`` of its wait (±12.5%, inside the profile's
 own ±20% jitter). A wait that is a timeout (a shell command's time) ends on the first boundary
-at or after it instead, never before; the uiautomator2 calls re-check their own deadlines
-(``jsonrpc.py``), so their timeouts never end early either.
+at or after it instead, never before; uiautomator2's idle waits re-check their own deadline
+(``JsonRpc._idle_wait``), so ``waitForIdle`` on a busy screen never ends early either.
 
 Only the end of a wait moves: what the phone shows while it works (the hierarchy switch and the
 frames of a transition, ``phone.py``) runs on the phone's own clock as before.
