@@ -8,9 +8,13 @@ limits the tool: the targets are >= 50 MB/s pull and hierarchy dumps under 20 ms
 A second section checks the simulator's clock (``--timing``): 16 phones doing hierarchy dumps
 under ``phone`` timing must cost the simulator process about as much CPU as under ``instant``
 (waiting is the event loop's timers, never a busy wait). The simulator runs in its own process
-(``sim start``), so its CPU is read from /proc without the clients' share.
+(``sim start``), so its CPU is read from /proc without the clients' share; each side runs its
+dumps several times on one simulator and keeps the median round, as a shared host is noisy. A
+control run with the clients pausing as long as a phone answers shows what the sparse requests
+cost by themselves, and the host's CPU per timer wake-up shows what each separate burst costs.
 
-    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200] [--phones 16] [--dumps 10] [--only-cpu]
+    python bench/sim_bench.py [--mb 200] [--files 40] [--rounds 200] [--phones 16] [--dumps 30]
+                              [--cpu-rounds 3] [--only-cpu]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 SIM_READY_TIMEOUT_S = 120.0
@@ -36,15 +41,53 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_wakeups(pid: int) -> int:
+    """Times the threads of ``pid`` went to sleep and were woken (voluntary context switches)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("voluntary_ctxt_switches"))
+    return total
+
+
+def wakeup_cpu_us(sleep_s: float = 0.02, count: int = 50) -> float:
+    """CPU microseconds one event-loop timer wake-up costs on this host after ``sleep_s`` asleep:
+    the price of every separate burst of work, whatever the simulator does in it."""
+    import asyncio
+
+    async def naps() -> float:
+        started = time.process_time()
+        for _ in range(count):
+            await asyncio.sleep(sleep_s)
+        return (time.process_time() - started) / count * 1e6
+
+    return asyncio.run(naps())
+
+
 IDLE_SAMPLE_S = 2.0
 SPARSE_PAUSE_S = 0.17  # about one phone dump
 
 
-def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float = 0.0) -> tuple[float, float, float]:
-    """(simulator CPU s, wall s, idle CPU s per s) for ``phones`` phones each answering ``dumps``
-    uiautomator2 dumps; the idle rate is what the process burns with nothing asked of it (its
-    0.1 s tick of every phone's clock), so the dumps' own cost is CPU − idle rate × wall. ``pause``:
-    seconds each client waits between its dumps (requests as sparse as a phone's, without its clock)."""
+@dataclass
+class CpuRun:
+    """One simulator process, ``rounds`` times the same dumps: medians keep a busy host's noise out."""
+
+    cpu: float  # simulator CPU seconds, median round
+    wall: float  # seconds, median round
+    wakeups: float  # voluntary context switches of the simulator, median round
+    idle_rate: float  # CPU s per s with nothing asked of it
+    rounds: list[float]  # every round's CPU seconds
+
+
+def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float = 0.0, rounds: int = 3) -> CpuRun:
+    """Simulator CPU for ``phones`` phones each answering ``dumps`` uiautomator2 dumps, ``rounds``
+    times on one ``sim start`` process. The idle rate is what the process burns with nothing
+    asked of it (its tick of every phone's clock), so the dumps' own cost is CPU − idle rate ×
+    wall. ``pause``: seconds each client waits between its dumps (requests as sparse as a
+    phone's, without its clock)."""
     import json
 
     import uiautomator2 as u2
@@ -74,13 +117,18 @@ def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float
                 if pause:
                     time.sleep(pause)  # the client's pause, in the bench process: not the simulator's CPU
 
-        cpu0, t0 = process_cpu(proc.pid), time.perf_counter()
+        samples = []
         with ThreadPoolExecutor(len(clients)) as pool:
-            list(pool.map(work, clients))
-        cpu, wall = process_cpu(proc.pid) - cpu0, time.perf_counter() - t0
+            for _ in range(rounds):
+                cpu0, wake0, t0 = process_cpu(proc.pid), process_wakeups(proc.pid), time.perf_counter()
+                list(pool.map(work, clients))
+                samples.append((process_cpu(proc.pid) - cpu0, time.perf_counter() - t0,
+                                process_wakeups(proc.pid) - wake0))
         for d in clients:
             d.stop_uiautomator(wait=False)
-        return cpu, wall, idle_rate
+        return CpuRun(cpu=statistics.median(s[0] for s in samples), wall=statistics.median(s[1] for s in samples),
+                      wakeups=statistics.median(s[2] for s in samples), idle_rate=idle_rate,
+                      rounds=[s[0] for s in samples])
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -90,25 +138,35 @@ def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float
         shutil.rmtree(ready.parent, ignore_errors=True)
 
 
-def cpu_section(phones: int, dumps: int, adb_port: int) -> list[tuple[str, str, str]]:
-    instant_cpu, instant_wall, instant_idle = timing_cpu("instant", phones, dumps, adb_port)
-    phone_cpu, phone_wall, phone_idle = timing_cpu("phone", phones, dumps, adb_port)
-    # The same sparse arrivals without the phone's clock: what waking a sleeping process costs.
-    sparse_cpu, sparse_wall, _ = timing_cpu("instant", phones, dumps, adb_port, pause=SPARSE_PAUSE_S)
+def cpu_section(phones: int, dumps: int, adb_port: int, rounds: int = 3) -> list[tuple[str, str, str]]:
+    """Both sides do the same dumps and only the simulator process is measured. ``instant`` has
+    16 clients hammering a simulator that never sleeps between requests (every wake-up serves
+    many of them); the control has the same sparse arrivals as ``phone`` without its clock, so
+    phone / control is what the phone's waiting itself costs."""
+    instant = timing_cpu("instant", phones, dumps, adb_port, rounds=rounds)
+    phone = timing_cpu("phone", phones, dumps, adb_port, rounds=rounds)
+    sparse = timing_cpu("instant", phones, dumps, adb_port, pause=SPARSE_PAUSE_S, rounds=rounds)
+    wake_us = wakeup_cpu_us()
     n = phones * dumps
-    instant_net = max(instant_cpu - instant_idle * instant_wall, 1e-9)
-    phone_net = max(phone_cpu - phone_idle * phone_wall, 0.0)
+    instant_net = max(instant.cpu - instant.idle_rate * instant.wall, 1e-9)
+    phone_net = max(phone.cpu - phone.idle_rate * phone.wall, 0.0)
+
+    def row(name: str, run: CpuRun) -> tuple[str, str, str]:
+        return (name, f"{run.cpu:.2f} s CPU",
+                f"{run.cpu / n * 1000:.2f} ms CPU and {run.wakeups / n:.2f} wake-ups per dump; wall {run.wall:.2f} s; "
+                f"idle {run.idle_rate * 1000:.0f} ms CPU/s; rounds {' '.join(f'{c:.2f}' for c in run.rounds)}")
+
     return [
-        (f"{phones} phones x {dumps} dumps, --timing instant", f"{instant_cpu:.2f} s CPU",
-         f"{instant_cpu / n * 1000:.2f} ms CPU per dump; wall {instant_wall:.2f} s; idle {instant_idle * 1000:.0f} ms CPU/s"),
-        (f"{phones} phones x {dumps} dumps, --timing phone", f"{phone_cpu:.2f} s CPU",
-         f"{phone_cpu / n * 1000:.2f} ms CPU per dump; wall {phone_wall:.2f} s; idle {phone_idle * 1000:.0f} ms CPU/s"),
-        ("simulator CPU, phone / instant", f"{phone_cpu / instant_cpu:.2f}x" if instant_cpu else "n/a",
-         "target ~1x: a waiting phone costs no CPU (includes the idle tick over the longer wall)"),
+        row(f"{phones} phones x {dumps} dumps, --timing instant", instant),
+        row(f"{phones} phones x {dumps} dumps, --timing phone", phone),
+        row(f"control: instant, clients pause {SPARSE_PAUSE_S * 1000:.0f} ms", sparse),
+        ("simulator CPU, phone / instant", f"{phone.cpu / instant.cpu:.2f}x" if instant.cpu else "n/a",
+         "target ~1x; instant answers back-to-back requests, so one wake-up serves several"),
         ("  net of the idle tick", f"{phone_net / instant_net:.2f}x", "the dumps' own CPU, phone / instant"),
-        (f"control: instant, clients pause {SPARSE_PAUSE_S * 1000:.0f} ms", f"{sparse_cpu:.2f} s CPU",
-         f"{sparse_cpu / n * 1000:.2f} ms CPU per dump; phone / this {phone_cpu / sparse_cpu:.2f}x "
-         "(the rest: one timer wake-up per answer)" if sparse_cpu else "n/a"),
+        ("simulator CPU, phone / control", f"{phone.cpu / sparse.cpu:.2f}x" if sparse.cpu else "n/a",
+         "the same sparse requests: what waiting on the phone's clock costs (target ~1x)"),
+        ("host: CPU per timer wake-up", f"{wake_us:.0f} us",
+         "an event loop woken after 20 ms asleep; x the wake-ups above is most of the difference"),
     ]
 
 
@@ -125,6 +183,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=200, help="shell round-trips")
     ap.add_argument("--phones", type=int, default=16, help="phones in the CPU-under-timing section")
     ap.add_argument("--dumps", type=int, default=30, help="hierarchy dumps per phone in that section")
+    ap.add_argument("--cpu-rounds", type=int, default=3, help="rounds of those dumps per simulator (median kept)")
     ap.add_argument("--only-cpu", action="store_true", help="run only the CPU-under-timing section")
     args = ap.parse_args()
 
@@ -139,7 +198,7 @@ def main() -> None:
 
     if args.only_cpu:
         try:
-            print_rows(cpu_section(args.phones, args.dumps, adb_port))
+            print_rows(cpu_section(args.phones, args.dumps, adb_port, args.cpu_rounds))
         finally:
             kill_adb_server(adb_port)
         return
@@ -216,7 +275,7 @@ def main() -> None:
         host.stop()
     try:
         print()
-        print_rows(cpu_section(args.phones, args.dumps, adb_port))
+        print_rows(cpu_section(args.phones, args.dumps, adb_port, args.cpu_rounds))
     finally:
         kill_adb_server(adb_port)
 

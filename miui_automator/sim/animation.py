@@ -33,6 +33,7 @@ class Animation:
     start: float
     seconds: float
     _old: "Image.Image | None" = field(default=None, repr=False)
+    _new: "tuple[list[Node], Image.Image] | None" = field(default=None, repr=False)
 
     @property
     def end(self) -> float:
@@ -48,10 +49,17 @@ class Animation:
         return min(max(eased, MIN_PROGRESS), MAX_PROGRESS)
 
     def frame(self, draw: Callable[[list["Node"]], "Image.Image"], after: list["Node"], now: float) -> "Image.Image":
-        """The frame on screen at ``now``: ``draw`` renders a window list to an image."""
+        """The frame on screen at ``now``: ``draw`` renders a window list to an image.
+
+        Both ends are drawn once (the new one again only if the screen changed meanwhile); each
+        screenshot then only composes them at its own progress, and no frame is made unless a
+        screenshot asks for it.
+        """
         if self._old is None:
             self._old = draw(self.before)
-        return compose(self._old, draw(after), self.progress(now), self.kind)
+        if self._new is None or self._new[0] is not after:
+            self._new = (after, draw(after))
+        return compose(self._old, self._new[1], self.progress(now), self.kind)
 
 
 def compose(old: "Image.Image", new: "Image.Image", progress: float, kind: str) -> "Image.Image":

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from ..errors import DeviceError
 from ..secret_env import scrubbed_environ
+from . import frames
 from .transport import AdbdServer
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class SimHost:
 
     async def _tick_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.tick_interval)
+            await frames.pause(self.tick_interval)  # on the frame clock: shares its wake-ups with answers
             for device in list(self.devices):
                 try:
                     device.phone.tick()

@@ -194,6 +194,7 @@ class Phone:
         self.changed_at = clock()  # the last change uiautomator's idle rule would notice
         self._scene_before: tuple = ()
         self._windows_cache: tuple[int, list[Node]] | None = None
+        self._xml_cache: tuple[list[Node], str] | None = None
         self._owners: dict[int, object] = {}
         self._shot_cache: dict[tuple, bytes] = {}
         self.popup: Dialog | None = None
@@ -418,7 +419,12 @@ class Phone:
                 owners[id(node)] = owner
 
     def hierarchy_xml(self) -> str:
-        return hierarchy_xml(self.windows())
+        """The dump of the windows on screen, serialised once per frame shown: every change
+        builds a new window list (:meth:`live_windows`), so the same list means the same XML."""
+        wins = self.windows()
+        if self._xml_cache is None or self._xml_cache[0] is not wins:
+            self._xml_cache = (wins, hierarchy_xml(wins))
+        return self._xml_cache[1]
 
     def screenshot(self, fmt: str = "png", quality: int = 80, scale: float = 1.0) -> bytes:
         """PNG or JPEG bytes of the current frame, rendered from the same tree as the dump."""

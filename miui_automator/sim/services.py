@@ -15,7 +15,7 @@ import re
 import struct
 from typing import Awaitable, Callable
 
-from . import shellproto
+from . import frames, shellproto
 from .reverse import Dialer, ReverseError, table_for
 from .shell import Shell, ShellResult
 from .streamio import StreamIO
@@ -47,21 +47,9 @@ def mixed_output(result: ShellResult) -> bytes:
     return result.stderr + result.stdout
 
 
-async def _pause(seconds: float) -> None:
-    """Wait on the loop's timer (no CPU, other phones keep being served); nothing when 0."""
-    if seconds > 0:
-        await asyncio.sleep(seconds)
-
-
 async def occupy(stream: StreamIO, seconds: float) -> bool:
     """Let a command take ``seconds``; False if the host hung up first (the command is killed)."""
-    if seconds <= 0:
-        return not stream.closed.is_set()
-    try:
-        await asyncio.wait_for(stream.closed.wait(), seconds)
-    except asyncio.TimeoutError:
-        return True
-    return False
+    return await frames.pause_unless(stream.closed, seconds)
 
 
 async def complete(stream: StreamIO, result: ShellResult) -> bool:
@@ -277,19 +265,19 @@ class DeviceServices:
             data = await stream.read()
             if not data:
                 break
-            await _pause(pacer.spend(len(data)))
+            await frames.pause(pacer.spend(len(data)))
             for out in session.feed(data):
                 if stream.closed.is_set():
                     break
                 await stream.write(out)
-                await _pause(pacer.spend(len(out)))
+                await frames.pause(pacer.spend(len(out)))
         await stream.close()
 
     # ------------------------------------------------------------------ framebuffer
     async def _framebuffer(self, stream: StreamIO) -> None:
         """adbd's framebuffer service: a version-2 header (sRGB, RGBA_8888), then the raw frame."""
         frame = framebuffer_frame(self.phone.screenshot("png"))
-        await _pause(self.phone.timing.screenshot())
+        await frames.pause(self.phone.timing.screenshot())
         await stream.write(frame)
         await stream.close()
 

@@ -13,8 +13,7 @@ Keep one :class:`U2Server` per phone: named UiObjects and half-finished touches
 
 from __future__ import annotations
 
-import asyncio
-
+from . import frames
 from .http11 import CONTINUE, HttpError, Request, RequestParser, response
 from .jsonrpc import JsonRpc
 from .phone import Phone
@@ -84,17 +83,18 @@ class U2Server:
             except ValueError:
                 scale, quality = 1.0, 100
             png = self.phone.screenshot("png", quality, scale)
-            await asyncio.sleep(self.phone.timing.screenshot())  # the phone's capture time (timing.py)
+            await frames.pause(self.phone.timing.screenshot())  # the phone's capture time (timing.py)
             return response(200, png, "image/png")
         return response(404, b"Not Found!!!")
 
     async def _jsonrpc(self, body: bytes, stream: StreamIO) -> bytes | None:
-        """Drive the sans-IO call, sleeping where it polls; give up if the client hangs up meanwhile."""
+        """Drive the sans-IO call, sleeping where it polls or works (on the frame clock, frames.py);
+        give up if the client hangs up meanwhile."""
         call = self.rpc.handle(body)
         try:
             delay = next(call)
             while True:
-                await asyncio.sleep(delay)
+                await frames.pause(delay)
                 if stream.closed.is_set():
                     call.close()
                     return None

@@ -16,6 +16,7 @@ import pytest
 import uiautomator2 as u2
 from PIL import Image, ImageChops, ImageStat
 
+from miui_automator.sim.frames import FRAME_SHARE
 from miui_automator.sim.host import adb_path
 from miui_automator.sim.timing import PROFILES, Timing
 
@@ -88,16 +89,17 @@ def test_phone_profile_latencies_through_uiautomator2(connect, wait_until):
     _open_settings(d, read, wait_until)
     xml = d.dump_hierarchy()
     nominal = 0.150 + 0.004 * len(xml.encode()) / 1024
+    fastest = 0.8 * (1 - FRAME_SHARE / 2)  # the low end of the jitter, then rounded to a frame (frames.py)
     for _ in range(3):
         started = time.perf_counter()
         d.dump_hierarchy()
-        assert time.perf_counter() - started >= 0.8 * nominal
+        assert time.perf_counter() - started >= fastest * nominal
     started = time.perf_counter()
     d.screenshot()
-    assert time.perf_counter() - started >= 0.8 * 0.180
+    assert time.perf_counter() - started >= fastest * 0.180
     started = time.perf_counter()
     d.shell("echo hi")
-    assert time.perf_counter() - started >= 0.8 * 0.015
+    assert time.perf_counter() - started >= 0.8 * 0.015  # a shell command's time never ends early
 
 
 def test_noidle_screen_through_uiautomator2(connect, wait_until):

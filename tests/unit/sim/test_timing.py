@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
+import statistics
 import time
 
 import pytest
 from PIL import Image, ImageChops
 
 from miui_automator.errors import ConfigError
+from miui_automator.sim import frames
 from miui_automator.sim.jsonrpc import JsonRpc
 from miui_automator.sim.phone import Phone
 from miui_automator.sim.shell import Shell
@@ -288,19 +291,107 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
     phone = Phone("hyperos1-en", timing="phone", seed=4)
     phone.u2_running = True
     loop_waits: list[float] = []
-    real_sleep = asyncio.sleep
 
-    async def recording_sleep(delay, *args, **kw):
-        loop_waits.append(delay)
-        return await real_sleep(0)
+    async def recording_pause(seconds: float) -> None:
+        loop_waits.append(seconds)
 
-    monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+    monkeypatch.setattr(frames, "pause", recording_pause)
     stream = MemoryStream(*post("dumpWindowHierarchy", False, 50))
     started = time.perf_counter()
     asyncio.run(U2Server(phone).serve(stream))
     assert b'"result"' in bytes(stream.written)
     assert loop_waits and 0.15 * 0.8 <= max(loop_waits) <= 1.0
     assert time.perf_counter() - started < 0.15 * 0.8  # the recorded timer wait is all the waiting there was
+
+
+def test_a_wait_ends_on_the_nearest_boundary_of_a_frame_under_a_quarter_of_it() -> None:
+    for seconds in (0.003, 0.015, 0.04, 0.15, 0.17, 0.2, 0.35, 2.0):
+        frame = frames.frame_for(seconds)
+        share = frames.FRAME_SHARE * seconds
+        assert frame <= share and (frame == frames.MAX_FRAME_S or share < 2 * frame)  # the largest that fits
+        assert math.log2(frame / frames.FRAME_S) == round(math.log2(frame / frames.FRAME_S))  # 60 Hz × 2^k
+        for now in (1000.0, 1000.004, 1234.5678, 98765.4321):
+            due = frames.frame_due(now, seconds)
+            assert abs(due - (now + seconds)) <= frame / 2 + 1e-9
+            assert due / frame == pytest.approx(round(due / frame), abs=1e-6)
+            late = frames.frame_due(now, seconds, early=False)  # a timeout: never before its time
+            assert now + seconds - 1e-9 <= late <= now + seconds + frame
+    assert frames.frame_for(2.0) == frames.MAX_FRAME_S  # a long wait moves by milliseconds
+    assert frames.frame_due(1000.0, 0) == 1000.0
+    # nearest rounding keeps the mean: over many start times the waits average the figure
+    starts = [1000 + i * 0.000731 for i in range(2000)]
+    assert statistics.mean(frames.frame_due(t, 0.17) - t for t in starts) == pytest.approx(0.17, abs=0.002)
+
+
+def test_phones_waiting_near_the_same_time_wake_the_loop_once() -> None:
+    """16 phones' answers due within a few milliseconds of each other: one timer instant, not 16."""
+
+    async def main() -> tuple[set[float], float]:
+        loop = asyncio.get_running_loop()
+        timers: list[float] = []
+        real_call_at = loop.call_at
+
+        def recording_call_at(when, *args, **kw):
+            timers.append(when)
+            return real_call_at(when, *args, **kw)
+
+        loop.call_at = recording_call_at  # type: ignore[method-assign]
+        started = loop.time()
+        # each phone's jitter differs: the answers fall due over 8 ms
+        await asyncio.gather(*(frames.pause(0.16 + i * 0.0005) for i in range(16)))
+        return set(timers), loop.time() - started
+
+    timers, took = asyncio.run(main())
+    assert len(timers) <= 2  # on old code (a timer per answer): 16 distinct timer instants
+    assert 0.16 * (1 - frames.FRAME_SHARE / 2) <= took < 2.0
+
+
+def test_a_screen_is_serialised_once_however_often_it_is_dumped(monkeypatch) -> None:
+    import miui_automator.sim.phone as phone_module
+
+    serialised = []
+    real = phone_module.hierarchy_xml
+    monkeypatch.setattr(phone_module, "hierarchy_xml", lambda wins: serialised.append(wins) or real(wins))
+    phone = Phone("hyperos1-en", media_files=0)
+    first = phone.hierarchy_xml()
+    assert phone.hierarchy_xml() is first and len(serialised) == 1  # 16 phones dumping: no re-serialising
+    phone.start_activity("com.android.settings/.MainSettings")
+    changed = phone.hierarchy_xml()
+    assert changed != first and "com.android.settings" in changed and len(serialised) == 2
+
+
+def test_screenshots_during_a_transition_draw_each_end_once_and_compose_the_rest() -> None:
+    from miui_automator.sim.animation import Animation
+
+    drawn: list[list] = []
+
+    def draw(windows: list) -> Image.Image:
+        drawn.append(windows)
+        return Image.new("RGB", (40, 80), (len(drawn) * 60, 0, 0))
+
+    before, after = ["old window"], ["new window"]
+    animation = Animation("activity", before, start=10.0, seconds=0.35)  # type: ignore[arg-type]
+    frames_seen = [animation.frame(draw, after, 10.0 + t) for t in (0.05, 0.15, 0.25)]  # type: ignore[arg-type]
+    assert drawn == [before, after]  # not one render per screenshot
+    assert differs(frames_seen[0], frames_seen[2])  # still a moving animation
+    newer = ["newer window"]
+    animation.frame(draw, newer, 10.3)  # type: ignore[arg-type]
+    assert drawn[-1] is newer and len(drawn) == 3  # the screen changed meanwhile: drawn again
+
+
+def test_a_shell_command_held_by_its_duration_is_cut_when_the_host_hangs_up() -> None:
+    async def main() -> tuple[bool, bool, float]:
+        closed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        ran_out = await frames.pause_unless(closed, 0.05)
+        took = loop.time() - t0
+        loop.call_later(0.01, closed.set)
+        cut = await frames.pause_unless(closed, 30.0)
+        return ran_out, cut, took
+
+    ran_out, cut, took = asyncio.run(main())
+    assert ran_out is True and cut is False and 0.05 * 0.9 <= took < 1.0
 
 
 # ------------------------------------------------------------------ the CLI
