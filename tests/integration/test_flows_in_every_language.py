@@ -6,9 +6,10 @@ a translation lacks a key, or Android's pseudo-locale ``en-XA`` where every text
 lengthened: a text the tool did not resolve from the phone's own APKs would not match anything.
 A language made up here, which no file of the project knows, proves nothing is memorised.
 
-The phones of one test work side by side, one thread each, through the same CLI entry point a user
-runs (as ``fleet run`` drives many phones from one process): a phone spends most of a flow waiting
-on its screens, so ten languages cost little more than one.
+Each language is a test of its own, so the test runner spreads them over its workers (one test of
+all ten ran for over two minutes, near its time limit on a loaded machine). The phones of the variant
+test work side by side, one thread each, through the same CLI entry point a user runs (as ``fleet run``
+drives many phones from one process).
 """
 
 from __future__ import annotations
@@ -69,43 +70,36 @@ def _phone(make_phone, variant: str, locale: str, strings: list[Path], **kw):
     return make_phone(variant, locale=locale, strings=strings, password=PASSWORD, **SMALL, **kw)
 
 
-def test_every_built_in_flow_in_ten_languages(make_phone, sim_host, env):
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_built_in_flow_in_ten_languages(make_phone, sim_host, env, locale):
+    """One test per language, so the test runner spreads the ten over its workers."""
+    variant = LOCALES[locale]
     strings = [shared_locales()]
-    phones = {locale: (_phone(make_phone, variant, locale, strings),
-                       _phone(make_phone, variant, locale, strings),
-                       _phone(make_phone, variant, locale, strings, keep_adb_after_reset=True))
-              for locale, variant in LOCALES.items()}
-
-    def every_flow(locale: str):
-        def job() -> str | None:
-            owner, deleted, lab = phones[locale]
-            out = env / locale
-            steps = [
-                ("backup", owner.serial),
-                ("request-account-deletion", owner.serial, "--yes", "--confirm-account", ACCOUNT),
-                ("cancel-account-deletion", owner.serial, "--param", f"account={ACCOUNT}"),
-                ("remove-mi-account", owner.serial, "--yes"),
-                ("verify-account-removed", owner.serial),
-                ("factory-reset", owner.serial, "--yes"),  # a retail phone: it leaves ADB once the erase starts
-                ("request-account-deletion", deleted.serial, "--yes", "--no-backup-gate", "--confirm-account", ACCOUNT),
-                None,  # the 30-day waiting period passes
-                ("verify-account-deleted", deleted.serial, "--param", f"account={ACCOUNT}"),
-                ("reset-test-device", lab.serial, "--yes", "--param", "keeps_adb=true"),
-            ]
-            for step in steps:
-                if step is None:
-                    sim_host.call(lambda: deleted.phone.advance_time(days=30))
-                    continue
-                flow, serial, *extra = step
-                why = _run(flow, serial, out / serial.replace(":", "_"), *extra)
-                if why:
-                    return why
-            if sim_host.call(lambda: (owner.phone.state.factory_resets, lab.phone.state.has_xiaomi_account())) != (1, False):
-                return "the flows passed but the phones were not erased and signed out"
-            return None
-        return job
-
-    _side_by_side({locale: every_flow(locale) for locale in LOCALES})
+    owner, deleted, lab = (_phone(make_phone, variant, locale, strings),
+                           _phone(make_phone, variant, locale, strings),
+                           _phone(make_phone, variant, locale, strings, keep_adb_after_reset=True))
+    out = env / locale
+    steps = [
+        ("backup", owner.serial),
+        ("request-account-deletion", owner.serial, "--yes", "--confirm-account", ACCOUNT),
+        ("cancel-account-deletion", owner.serial, "--param", f"account={ACCOUNT}"),
+        ("remove-mi-account", owner.serial, "--yes"),
+        ("verify-account-removed", owner.serial),
+        ("factory-reset", owner.serial, "--yes"),  # a retail phone: it leaves ADB once the erase starts
+        ("request-account-deletion", deleted.serial, "--yes", "--no-backup-gate", "--confirm-account", ACCOUNT),
+        None,  # the 30-day waiting period passes
+        ("verify-account-deleted", deleted.serial, "--param", f"account={ACCOUNT}"),
+        ("reset-test-device", lab.serial, "--yes", "--param", "keeps_adb=true"),
+    ]
+    for step in steps:
+        if step is None:
+            sim_host.call(lambda: deleted.phone.advance_time(days=30))
+            continue
+        flow, serial, *extra = step
+        why = _run(flow, serial, out / serial.replace(":", "_"), *extra)
+        assert why is None, f"{locale}: {why}"
+    erased = sim_host.call(lambda: (owner.phone.state.factory_resets, lab.phone.state.has_xiaomi_account()))
+    assert erased == (1, False), f"{locale}: the flows passed but the phones were not erased and signed out"
 
 
 def test_backup_and_sign_out_on_every_variant_in_german_and_the_pseudo_locale(make_phone, sim_host, env):
