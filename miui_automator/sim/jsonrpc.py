@@ -65,6 +65,11 @@ DEFAULT_CONFIGURATOR = {
 
 Wait = Generator[float, None, Any]
 
+
+class Hold(float):
+    """Seconds a call must take in full - a finger on the glass, a shell command's own time - so the
+    frame clock (``frames.py``) ends it on the first frame boundary after it, never before."""
+
 # Calls that inject input: under a timing profile each answers after the phone's input latency.
 INPUT_CALLS = frozenset({
     "click", "longClick", "pressKey", "pressKeyCode", "setText", "clearTextField", "clearInputText", "pasteClipboard",
@@ -399,7 +404,7 @@ class JsonRpc:
 
         result = Shell(self.phone).run(_str(args[0]) or "")
         if result.duration > 0:
-            yield result.duration  # the command's own time (sleep, md5sum, the shell round trip)
+            yield Hold(result.duration)  # the command's own time (sleep, md5sum, the shell round trip)
         return {"stdout": result.stdout.decode("utf-8", "replace"), "stderr": result.stderr.decode("utf-8", "replace"),
                 "returnCode": result.rc}
 
@@ -496,7 +501,7 @@ class JsonRpc:
 
     def _press(self, x: int, y: int, ms: int) -> Wait:
         self.phone.check_input()  # touch down
-        yield min(max(ms, 0), MAX_HOLD_MS) / 1000
+        yield Hold(min(max(ms, 0), MAX_HOLD_MS) / 1000)
         return self.phone.long_tap(x, y, ms) if ms >= LONG_PRESS_MS else self.phone.tap(x, y)
 
     def rpc_click(self, *args: Any) -> Wait | bool:
@@ -544,7 +549,7 @@ class JsonRpc:
     @staticmethod
     def _gesture(done: bool, steps: int) -> Wait:
         """Answer once the gesture is over: UiAutomator moves the finger one step every 5 ms."""
-        yield min(max(steps, 0) * STEP_SECONDS, MAX_HOLD_MS / 1000)
+        yield Hold(min(max(steps, 0) * STEP_SECONDS, MAX_HOLD_MS / 1000))
         return done
 
     def rpc_swipePoints(self, *args: Any) -> Wait | bool:

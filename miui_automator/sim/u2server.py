@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from . import frames
 from .http11 import CONTINUE, HttpError, Request, RequestParser, response
-from .jsonrpc import JsonRpc
+from .jsonrpc import Hold, JsonRpc
 from .phone import Phone
 from .streamio import StreamIO
 
@@ -94,7 +94,7 @@ class U2Server:
         try:
             delay = next(call)
             while True:
-                await frames.pause(delay)
+                await frames.pause(delay, early=not isinstance(delay, Hold))
                 if stream.closed.is_set():
                     call.close()
                     return None

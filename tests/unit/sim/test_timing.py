@@ -292,7 +292,7 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
     phone.u2_running = True
     loop_waits: list[float] = []
 
-    async def recording_pause(seconds: float) -> None:
+    async def recording_pause(seconds: float, **_: object) -> None:
         loop_waits.append(seconds)
 
     monkeypatch.setattr(frames, "pause", recording_pause)
@@ -302,6 +302,29 @@ def test_u2_server_waits_on_the_event_loop_never_on_the_thread(monkeypatch) -> N
     assert b'"result"' in bytes(stream.written)
     assert loop_waits and 0.15 * 0.8 <= max(loop_waits) <= 1.0
     assert time.perf_counter() - started < 0.15 * 0.8  # the recorded timer wait is all the waiting there was
+
+
+@pytest.mark.parametrize("method, params, held", [
+    ("swipe", [540, 1800, 540, 600, 40], 0.2),  # 40 steps of 5 ms: the finger moves for 200 ms
+    ("drag", [540, 1800, 540, 600, 40], 0.2),
+    ("click", [540, 1200, 700], 0.7),  # a long press held 700 ms
+])
+def test_a_gesture_is_held_in_full_never_ended_early_by_the_frame_clock(monkeypatch, method, params, held) -> None:
+    from tests.unit.sim.test_u2_server import MemoryStream, post
+
+    phone = Phone("hyperos1-en", seed=4)
+    phone.u2_running = True
+    ends: list[bool] = []
+
+    async def recording_pause(seconds: float, *, early: bool = True) -> None:
+        if seconds == pytest.approx(held):
+            ends.append(early)
+
+    monkeypatch.setattr(frames, "pause", recording_pause)
+    stream = MemoryStream(*post(method, *params))
+    asyncio.run(U2Server(phone).serve(stream))
+    assert b'"result"' in bytes(stream.written)
+    assert ends == [False]  # a 200 ms swipe rounded to 175 ms would be a different gesture
 
 
 def test_a_wait_ends_on_the_nearest_boundary_of_a_frame_under_a_quarter_of_it() -> None:
