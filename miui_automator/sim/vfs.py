@@ -147,7 +147,8 @@ class VirtualFS:
         parent, name = self._parent(path, create=True)
         parent.children[name] = FileNode(mode=mode, mtime=self._now() if mtime is None else mtime, shared=data)
 
-    def read(self, path: str) -> bytes:
+    def _readable(self, path: str) -> FileNode:
+        """The file at ``path`` as a reader meets it: its read hooks have run; errors as the kernel gives them."""
         entry = self.lookup(path)
         if entry is None:
             raise FileNotFoundError(2, "No such file or directory", normpath(path))
@@ -155,6 +156,10 @@ class VirtualFS:
             raise IsADirectoryError(21, "Is a directory", normpath(path))
         if entry.on_read is not None:
             entry.on_read(entry)
+        return entry
+
+    def read(self, path: str) -> bytes:
+        entry = self._readable(path)
         if entry.data is None and entry.shared is not None:
             return entry.shared
         return bytes(entry.content())
@@ -166,13 +171,7 @@ class VirtualFS:
         since (same size and mtime: every change here moves one) gets the digest it had: the host's CPU
         stands in for the phone's, whose time the caller charges anyway, so hashing a tree twice costs the
         host once."""
-        entry = self.lookup(path)
-        if entry is None:
-            raise FileNotFoundError(2, "No such file or directory", normpath(path))
-        if entry.is_dir:
-            raise IsADirectoryError(21, "Is a directory", normpath(path))
-        if entry.on_read is not None:
-            entry.on_read(entry)
+        entry = self._readable(path)
         key = (entry.size, entry.mtime)
         known = entry.digests.get(algorithm)
         if known is not None and known[:2] == key:
