@@ -6,6 +6,7 @@ from typing import Callable, Iterator
 
 import adbutils
 import pytest
+import uiautomator2 as u2
 
 from miui_automator.sim.host import SimDevice, SimHost, adb_connect
 from miui_automator.sim.phone import Phone
@@ -38,3 +39,23 @@ def adb_device(make_phone: Callable[..., SimDevice], adb_port: int) -> adbutils.
     """An adbutils AdbDevice for a default (hyperos1-en) simulated phone."""
     device = make_phone()
     return adbutils.AdbClient(port=adb_port).device(device.serial)
+
+
+@pytest.fixture
+def connect(make_phone: Callable[..., SimDevice], sim_host: SimHost):
+    """``connect(variant="hyperos1-en", **phone_kwargs) -> (uiautomator2 device, SimDevice, read)``.
+
+    ``read(fn)`` evaluates ``fn(phone)`` on the simulator's loop thread. The u2 launch stream is
+    closed afterwards, as uiautomator2 does at interpreter exit.
+    """
+    clients: list[u2.Device] = []
+
+    def make(variant: str = "hyperos1-en", **phone_kwargs):
+        sim = make_phone(variant, **phone_kwargs)
+        d = u2.connect(sim.serial)
+        clients.append(d)
+        return d, sim, lambda fn: sim_host.call(lambda: fn(sim.phone))
+
+    yield make
+    for d in clients:
+        d.stop_uiautomator(wait=False)

@@ -18,7 +18,6 @@ from importlib import resources
 
 import adbutils
 import pytest
-import uiautomator2 as u2
 from PIL import Image
 
 from miui_automator.sim.host import adb_path
@@ -35,20 +34,15 @@ def adb(port: int, serial: str, *args: str, timeout: float = CLI_TIMEOUT) -> sub
 
 
 @pytest.fixture
-def u2_phone(make_phone, sim_host):
+def u2_phone(connect):
     """(uiautomator2 device, SimDevice, read) for a hyperos1-en phone with the u2 server running."""
-    clients: list[u2.Device] = []
 
     def make(**kwargs):
-        sim = make_phone(**kwargs)
-        d = u2.connect(sim.serial)
+        d, sim, read = connect(**kwargs)
         d.info  # launches the server
-        clients.append(d)
-        return d, sim, lambda fn: sim_host.call(lambda: fn(sim.phone))
+        return d, sim, read
 
-    yield make
-    for d in clients:
-        d.stop_uiautomator(wait=False)
+    return make
 
 
 # ---------------------------------------------------------------------------- processes

@@ -5,7 +5,6 @@ screen it was typed on has the field blacked out."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageStat

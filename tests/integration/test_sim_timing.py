@@ -13,7 +13,6 @@ import subprocess
 import time
 
 import pytest
-import uiautomator2 as u2
 from PIL import Image, ImageChops, ImageStat
 
 from miui_automator.sim.frames import FRAME_SHARE
@@ -28,23 +27,6 @@ ABOUT_ROW = "Android version"  # a row only the About phone screen lists
 # first 0.48-0.72 s, far longer than a loaded machine needs for the next request.
 LONG_TRANSITION = dataclasses.replace(PROFILES["phone"], name="long-transition", activity_s=1.5, dump_s=0.01,
                                       dump_per_kb_s=0.0, screenshot_s=0.01, input_s=0.01)
-
-
-@pytest.fixture
-def connect(make_phone, sim_host):
-    """``connect(**phone_kwargs) -> (uiautomator2 device, SimDevice, read)``; ``read(fn)`` runs ``fn(phone)``
-    on the simulator's loop thread."""
-    clients: list[u2.Device] = []
-
-    def make(**kwargs):
-        sim = make_phone("hyperos1-en", **kwargs)
-        d = u2.connect(sim.serial)
-        clients.append(d)
-        return d, sim, lambda fn: sim_host.call(lambda: fn(sim.phone))
-
-    yield make
-    for d in clients:
-        d.stop_uiautomator(wait=False)
 
 
 def _open_settings(d, read, wait_until) -> None:

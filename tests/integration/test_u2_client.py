@@ -20,26 +20,6 @@ SETTINGS_LIST = "com.android.settings:id/recycler_view"
 PASSWORD_FIELD = "android:id/input"
 
 
-@pytest.fixture
-def connect(make_phone, sim_host):
-    """``connect(variant, **phone_kwargs) -> (device, SimDevice, read)``.
-
-    ``read(fn)`` evaluates ``fn(phone)`` on the simulator's loop thread. The u2 launch stream is
-    closed afterwards, as uiautomator2 does at interpreter exit.
-    """
-    clients: list[u2.Device] = []
-
-    def make(variant: str = "hyperos1-en", **kwargs):
-        sim = make_phone(variant, **kwargs)
-        d = u2.connect(sim.serial)
-        clients.append(d)
-        return d, sim, lambda fn: sim_host.call(lambda: fn(sim.phone))
-
-    yield make
-    for d in clients:
-        d.stop_uiautomator(wait=False)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_settings_account_round_trip(connect, variant, wait_until):
     d, sim, _ = connect(variant)

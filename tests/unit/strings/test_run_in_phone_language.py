@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 
-from miui_automator.device.hierarchy import parse_hierarchy
 from miui_automator.device.info import DeviceInfo
-from miui_automator.errors import DeviceError
 from miui_automator.flow.parser import parse_flow
 from miui_automator.run.execute import execute
 from miui_automator.run.plan import RunPlan
@@ -15,26 +13,15 @@ from miui_automator.screens.catalogue import default_catalogue
 from miui_automator.strings.cache import StringCache
 
 from phones import ACCOUNT, ApkPhone
-from test_resolved_flow_and_catalogue import page
+from test_resolved_flow_and_catalogue import Phone, page
 
 
-class GermanPhone(ApkPhone):
+class GermanPhone(ApkPhone, Phone):
+    """Its APKs (and shell) from ApkPhone, its screen and taps from the catalogue tests' Phone."""
+
     def __init__(self) -> None:
-        super().__init__({"com.xiaomi.account": ACCOUNT}, locale="de-DE")
-        self.xml = page("com.xiaomi.account", "Xiaomi-Konto", "Abmelden")
-        self.taps: list[tuple[int, int]] = []
-
-    def hierarchy(self):
-        return parse_hierarchy(self.xml)
-
-    def screenshot(self):
-        raise DeviceError("no screenshots in this fake")
-
-    def window_size(self):
-        return 1080, 2400
-
-    def tap(self, x, y):
-        self.taps.append((x, y))
+        ApkPhone.__init__(self, {"com.xiaomi.account": ACCOUNT}, locale="de-DE")
+        Phone.__init__(self, page("com.xiaomi.account", "Xiaomi-Konto", "Abmelden"))
 
 
 def test_execute_taps_the_phones_words_and_records_the_locale(tmp_path):

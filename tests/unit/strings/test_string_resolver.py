@@ -8,7 +8,6 @@ import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
-from miui_automator.device.driver import ShellOutput
 from miui_automator.errors import DeviceError
 from miui_automator.strings.cache import StringCache
 from miui_automator.strings.refs import TextRef

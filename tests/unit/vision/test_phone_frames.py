@@ -7,7 +7,7 @@ import io
 import threading
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops
 
 from miui_automator.errors import VerificationFailed
 from miui_automator.vision import annotate, check_frame, decode_frame, frame_difference, frames_differ
