@@ -229,20 +229,23 @@ class AndroidDevice:
         with self._restart_lock:
             if self._generation == generation:
                 self.restart_automation()
-                self._generation += 1
 
     def restart_automation(self) -> None:
-        """Restart the on-device uiautomator2 server (after it died, or after a reboot), within the start deadline."""
-        if self._u2 is None:
-            _ = self.u2
-            return
-        device = self._u2
+        """Restart the on-device uiautomator2 server (after it died, or after a reboot), within the start deadline.
 
-        def restart() -> None:
-            device.stop_uiautomator()
-            device.start_uiautomator()
+        Every restart counts one generation, so a call that failed before it is repeated, not restarted again."""
+        with self._restart_lock:
+            if self._u2 is None:
+                _ = self.u2
+                return
+            device = self._u2
 
-        self._call("restarting uiautomator2", self.deadlines.start_s, restart)
+            def restart() -> None:
+                device.stop_uiautomator()
+                device.start_uiautomator()
+
+            self._call("restarting uiautomator2", self.deadlines.start_s, restart)
+            self._generation += 1
 
     # ---------------------------------------------------------------- reads
     def shell(self, command: str, timeout_s: float | None = None) -> ShellOutput:

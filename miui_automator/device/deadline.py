@@ -37,8 +37,9 @@ class Deadline:
         _WATCHDOG.watch(time.monotonic() + self.seconds, self)
 
     def cancel(self) -> None:
-        with self._lock:  # after this, the watchdog leaves the sockets alone
-            self.cancelled = True
+        with self._lock:  # after this, the watchdog leaves the sockets alone (and need not hold them
+            self.cancelled = True  # while the met deadline waits in its heap for its time)
+            self._sockets = []
 
     def register(self, sock: socket.socket) -> None:
         with self._lock:
