@@ -135,23 +135,6 @@ def dent_size(v2: bool) -> int:
     return _DENT_V2.size if v2 else _DENT_V1.size
 
 
-def _transport(device: adbutils.AdbDevice, serial: str, timeout_s: float) -> adbutils.AdbConnection:
-    """A connection switched to the phone with ``host:transport:`` (what every adb server version knows).
-    ``AdbDevice.open_transport`` first asks the server its version on a connection of its own, which it closes
-    with a 10 ms sleep: that was a third of what opening a stream cost."""
-    client = getattr(device, "_client", None)
-    if client is None:
-        return device.open_transport(timeout=timeout_s)
-    conn = client.make_connection(timeout=timeout_s)
-    try:
-        conn.send_command(f"host:transport:{serial}")
-        conn.check_okay()
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
 class SyncStream:
     """A ``sync:`` stream on one phone; requests run one after another on it. Use as a context manager."""
 
@@ -161,7 +144,7 @@ class SyncStream:
         try:
             if ls_v2 is None:
                 ls_v2 = "ls_v2" in device.get_features().split(",")
-            self._conn = _transport(device, serial, timeout_s)
+            self._conn = device.open_transport(timeout=timeout_s)
             self._conn.send_command("sync:")
             self._conn.check_okay()
         except (adbutils.AdbError, OSError, EOFError) as err:
