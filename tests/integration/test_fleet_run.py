@@ -157,9 +157,11 @@ def test_a_phone_unplugged_mid_run_fails_alone_and_resume_completes_it(make_phon
 
 def test_a_hung_phone_times_out_alone(make_phone, tmp_path):
     fine = [make_phone("miui14-en"), make_phone("hyperos1-en")]
-    stuck = make_phone("miui12.5-en", faults=parse_faults("slow=12"))
+    # The stuck phone's first transition outlasts the phone timeout, which fires before the step's own
+    # 20 s wait; the timeout leaves the healthy phones room to finish on a loaded CI machine.
+    stuck = make_phone("miui12.5-en", faults=parse_faults("slow=40"))
     out = tmp_path / "runs"
-    assert fleet("run", "open-account-page", *serial_args([*fine, stuck]), "--phone-timeout", "5", "--out", str(out)) == 1
+    assert fleet("run", "open-account-page", *serial_args([*fine, stuck]), "--phone-timeout", "12", "--out", str(out)) == 1
     ledger = ledger_of(out)
     rows = {r.serial: r for r in ledger.phones(ledger.run().id)}
     assert rows[stuck.serial].status == "timeout" and "phone timeout" in rows[stuck.serial].error
