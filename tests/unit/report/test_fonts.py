@@ -56,3 +56,46 @@ def test_other_characters_get_their_own_subset(counted_builds):
     assert one != other
     assert fonts._subset("test face", "é") == one
     assert counted_builds == ["test face", "test face"]
+
+
+@pytest.fixture
+def counted_parses(counted_builds, monkeypatch):
+    """Every parse of the font file counted (the costly part a later process should not repeat)."""
+    parses: list[str] = []
+    make = fonts._make_subset
+
+    def counting(path: str, index: int, chars: str):
+        parses.append(chars)
+        return make(path, index, chars)
+
+    monkeypatch.setattr(fonts, "_make_subset", counting)
+    return parses
+
+
+def test_a_later_process_reads_the_subset_from_disk(counted_parses):
+    """A report of a Chinese phone parsed the whole CJK font (about 0.8 s of CPU) in every run; the subset is
+    now kept under the tool's data folder, so the next process (here: an emptied memory cache) reads it."""
+    first = fonts._subset("test face", "éàü")
+    fonts._build_subset.cache_clear()
+    again = fonts._subset("test face", "éàü")
+    assert first and again == first
+    assert counted_parses == ["éàü"]
+    cached = list((fonts.data_home() / fonts.CACHE_DIR).glob("*.otf"))
+    assert len(cached) == 1 and cached[0].stat().st_mode & 0o077 == 0
+
+
+def test_a_damaged_cache_file_is_built_again(counted_parses):
+    first = fonts._subset("test face", "é")
+    [cached] = (fonts.data_home() / fonts.CACHE_DIR).glob("*.otf")
+    cached.write_bytes(b"<html>not a font")
+    fonts._build_subset.cache_clear()
+    assert fonts._subset("test face", "é") == first
+    assert len(counted_parses) == 2
+    assert cached.read_bytes() == first
+
+
+def test_an_unwritable_home_still_gives_the_subset(counted_parses, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("MIUI_AUTOMATOR_HOME", str(blocker))
+    assert fonts._subset("test face", "é")
