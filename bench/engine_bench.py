@@ -9,7 +9,9 @@ Settings done four ways:
 - the same script proving each step the way the engine does (the same evidence): after the text shows, it
   waits for two equal hierarchy dumps and takes a screenshot of the settled screen.
 
-Also: screen identification time on a ~60 KB hierarchy, and CPU per step: the whole process's (tool and
+Under a phone's clock it also prints the floor of any run that proves each step by a settled frame (the
+tap, the slide, one screenshot after it, from the timing profile), against both scripts. Also: screen
+identification time on a ~60 KB hierarchy, and CPU per step: the whole process's (tool and
 simulated phone, which share it) and the engine thread's own. Every run starts from the phone's home screen.
 
     python bench/engine_bench.py [--rounds 3] [--timing instant|phone|slow-phone]
@@ -182,10 +184,26 @@ def main() -> None:
             proc = statistics.median(c[0] for c in cpu[name]) * 1000
             own = statistics.median(c[1] for c in cpu[name]) * 1000
             print(f"{name:<32} {med:6.2f} s   {med / base:7.2f}×  {med / proved:19.2f}×   {proc:5.1f} ms  {own:5.1f} ms")
+        floor = _settled_proof_floor(timing, steps)
+        if floor:
+            print(f"{'floor of any settled proof':<32} {floor:6.2f} s   {floor / base:7.2f}×  {floor / proved:19.2f}×"
+                  "   (per step: the tap, the slide, one frame after it; from the timing profile)")
         print(f"identify, {len(big) // 1024} KB hierarchy    {ident_ms:.3f} ms (parse {parse_ms:.1f} ms)")
     finally:
         host.stop()
         kill_adb_server(adb_port)
+
+
+def _settled_proof_floor(timing: str, steps: int) -> float:
+    """The least time any run proving each of ``steps`` screen changes by a settled frame can take on this
+    clock: every step's tap (the first step's ``am start``: a shell round trip), the new activity sliding
+    in, and one screenshot taken after it; 0 under ``instant`` or a simulator without profiles."""
+    try:
+        from miui_automator.sim.timing import get_profile
+    except ImportError:
+        return 0.0
+    p = get_profile(timing)
+    return (p.shell_s - p.input_s) + steps * (p.input_s + p.activity_s + p.screenshot_s)
 
 
 def _phone(phone_cls, timing: str):
