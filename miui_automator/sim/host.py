@@ -90,7 +90,8 @@ class SimHost:
         self.devices: list[SimDevice] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._alarm: asyncio.TimerHandle | None = None  # set for the phones' next due timer, if any
+        self._alarm: asyncio.Task | None = None  # waits for the phones' next due timer, if any
+        self._alarm_at = math.inf
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "SimHost":
@@ -191,28 +192,28 @@ class SimHost:
 
     # ------------------------------------------------------------------ the phones' timers
     def _arm(self) -> None:
-        """Set the alarm for the earliest due timer of any phone, unless it is already set that soon.
+        """Wake at the earliest due timer of any phone, unless an alarm is already set that soon.
 
         A phone's timers (a backup's progress, a factory reset's erase, a timed disconnect) must
         fire although nobody asks the phone anything. Waking only for them, rather than on a
-        periodic tick, leaves an idle simulator asleep; the alarm ends on the frame clock
+        periodic tick, leaves an idle simulator asleep; the alarm waits on the frame clock
         (``frames.py``, never before its time) so it shares a wake-up with the answers due then.
         """
         loop = self._loop
         if loop is None:
             return
-        delay = min((d.phone.next_due() - d.phone.clock() for d in self.devices), default=math.inf)
+        delay = max(0.0, min((d.phone.next_due() - d.phone.clock() for d in self.devices), default=math.inf))
         if delay == math.inf:
             return
-        now = loop.time()
-        when = frames.frame_due(now, max(delay, 0.0), early=False)
+        when = loop.time() + delay
         if self._alarm is not None:
-            if self._alarm.when() <= when and not self._alarm.cancelled():
+            if self._alarm_at <= when:
                 return
             self._alarm.cancel()
-        self._alarm = loop.call_at(when, self._ring)
+        self._alarm, self._alarm_at = loop.create_task(self._ring(delay)), when
 
-    def _ring(self) -> None:
+    async def _ring(self, delay: float) -> None:
+        await frames.pause(delay, early=False)
         self._alarm = None
         for device in list(self.devices):
             try:
