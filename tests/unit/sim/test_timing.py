@@ -341,8 +341,8 @@ def test_a_wait_may_end_an_eighth_of_it_either_side_and_a_timeout_only_after() -
 
 def random_waits(rng: random.Random, count: int) -> list[frames.Wait]:
     """Answers of a phone's figures (±20%) and a few timeouts, started over half a second."""
-    return [frames.window(rng.uniform(0, 0.5), rng.uniform(0.12, 0.2) if rng.random() < 0.8 else rng.uniform(0.03, 0.05),
-                          early=rng.random() < 0.8) for _ in range(count)]
+    return [frames.window(rng.uniform(0, 0.5), rng.uniform(0.12, 0.2) if rng.random() < 0.8 else
+                          rng.uniform(0.03, 0.05), early=rng.random() < 0.8) for _ in range(count)]
 
 
 def run_plan(waits: list[frames.Wait]) -> list[tuple[float, list[frames.Wait]]]:
