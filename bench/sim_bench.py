@@ -36,9 +36,17 @@ SIM_READY_TIMEOUT_S = 120.0
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of process ``pid`` (all its threads), from /proc.
+
+    The scheduler's nanosecond run time of each thread (``schedstat``): user + system time in
+    ``stat`` comes in clock ticks of 10 ms, too coarse for rounds that cost a few tenths of a second."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except OSError:  # the thread ended meanwhile
+            continue
+    return total / 1e9
 
 
 def process_wakeups(pid: int) -> int:

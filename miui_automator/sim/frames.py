@@ -78,10 +78,10 @@ def plan(waits: list[Wait]) -> tuple[float, list[Wait]]:
 
 
 class _Clock:
-    """The waits pending on one event loop and the one timer for the next batch."""
+    """The waits pending on one event loop and the one timer for the next batch (it runs on that
+    loop and keeps no reference to it, so a finished loop's clock goes with it)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
         self.waits: list[Wait] = []
         self.batch: list[Wait] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -103,7 +103,7 @@ class _Clock:
             if self.timer.when() == when:
                 return
             self.timer.cancel()
-        self.timer = self.loop.call_at(when, self._end_batch)
+        self.timer = asyncio.get_running_loop().call_at(when, self._end_batch)
 
     def _end_batch(self) -> None:
         self.timer = None
@@ -123,7 +123,7 @@ async def pause(seconds: float, *, early: bool = True) -> None:
     loop = asyncio.get_running_loop()
     clock = _clocks.get(loop)
     if clock is None:
-        clock = _clocks[loop] = _Clock(loop)
+        clock = _clocks[loop] = _Clock()
     wait = window(loop.time(), seconds, early=early)
     wait.done = loop.create_future()
     clock.add(wait)
