@@ -24,12 +24,11 @@ frames of a transition, ``phone.py``) runs on the phone's own clock as before.
 from __future__ import annotations
 
 import asyncio
-import math
 import weakref
 from dataclasses import dataclass, field
 
 FRAME_SHARE = 0.25  # the width of a wait's window, as a share of the wait ...
-MAX_SHIFT_S = 2 / 60  # ... and no wait moves by more than two display frames, however long it is
+MAX_SHIFT_S = 2 / 60  # ... and an answer moves by two display frames at most (a timeout: four, late)
 
 
 @dataclass(eq=False)
@@ -64,7 +63,7 @@ def plan(waits: list[Wait]) -> tuple[float, list[Wait]]:
     first = min(waits, key=lambda w: w.closes)
     best = ([first], first.due if first.early else first.opens)
     candidates = sorted((w for w in waits if w.opens <= first.closes), key=lambda w: w.opens)
-    opens, due_sum, early_count, has_first = -math.inf, 0.0, 0, False
+    due_sum, early_count, has_first = 0.0, 0, False
     for count, w in enumerate(candidates, 1):
         opens = w.opens  # sorted: the last one opens latest
         has_first = has_first or w is first
