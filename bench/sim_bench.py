@@ -36,9 +36,17 @@ SIM_READY_TIMEOUT_S = 120.0
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of process ``pid`` (all its threads), from /proc.
+
+    The scheduler's nanosecond run time of each thread (``schedstat``): user + system time in
+    ``stat`` comes in clock ticks of 10 ms, too coarse for rounds that cost a few tenths of a second."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except OSError:  # the thread ended meanwhile
+            continue
+    return total / 1e9
 
 
 def process_wakeups(pid: int) -> int:
@@ -85,8 +93,8 @@ class CpuRun:
 def timing_cpu(timing: str, phones: int, dumps: int, adb_port: int, pause: float = 0.0, rounds: int = 3) -> CpuRun:
     """Simulator CPU for ``phones`` phones each answering ``dumps`` uiautomator2 dumps, ``rounds``
     times on one ``sim start`` process. The idle rate is what the process burns with nothing
-    asked of it (its tick of every phone's clock), so the dumps' own cost is CPU − idle rate ×
-    wall. ``pause``: seconds each client waits between its dumps (requests as sparse as a
+    asked of it (about 0: the host wakes only for a phone's timer), so the dumps' own cost is
+    CPU − idle rate × wall. ``pause``: seconds each client waits between its dumps (requests as sparse as a
     phone's, without its clock)."""
     import json
 
@@ -162,7 +170,7 @@ def cpu_section(phones: int, dumps: int, adb_port: int, rounds: int = 3) -> list
         row(f"control: instant, clients pause {SPARSE_PAUSE_S * 1000:.0f} ms", sparse),
         ("simulator CPU, phone / instant", f"{phone.cpu / instant.cpu:.2f}x" if instant.cpu else "n/a",
          "target ~1x; instant answers back-to-back requests, so one wake-up serves several"),
-        ("  net of the idle tick", f"{phone_net / instant_net:.2f}x", "the dumps' own CPU, phone / instant"),
+        ("  net of the idle rate", f"{phone_net / instant_net:.2f}x", "the dumps' own CPU, phone / instant"),
         ("simulator CPU, phone / control", f"{phone.cpu / sparse.cpu:.2f}x" if sparse.cpu else "n/a",
          "the same sparse requests: what waiting on the phone's clock costs (target ~1x)"),
         ("host: CPU per timer wake-up", f"{wake_us:.0f} us",

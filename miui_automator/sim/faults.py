@@ -20,7 +20,9 @@ Hooks (all optional, default: do nothing):
 - ``shown(phone, name, windows)`` a frame was built: the top screen's name and its windows.
 - ``screenshot(phone, count) -> bool`` the ``count``-th screenshot is taken: True makes it black.
 - ``u2_call(phone) -> bool`` one uiautomator2 JSON-RPC call: False kills the server now.
-- ``tick(phone, now)`` on every tick of the phone's clock.
+- ``tick(phone, now)`` whenever the phone reads its clock (every request) or fires its timers.
+  Nothing wakes a quiet phone for a tick: a fault that acts at a set time sets a timer
+  (``phone.after``) in ``boot``, and the simulator host wakes for the phone's next timer.
 - ``busy(phone, name) -> bool`` uiautomator asks whether screen ``name`` is idle: True keeps it
   busy (an animation that never ends), so idle waits run out their timeout.
 
@@ -271,8 +273,12 @@ class Disconnect(Fault):
     def spec(self) -> str:
         return f"{self.name}=screen:{self.screen}" if self.screen else f"{self.name}={self.seconds:g}"
 
-    def tick(self, phone: "Phone", now: float) -> None:
-        if self.seconds and not self.fired and now - phone.started >= self.seconds:
+    def boot(self, phone: "Phone") -> None:
+        if self.seconds:  # a timer, so the simulator host wakes for it (host.py sleeps until the next one)
+            phone.after(self.seconds, lambda: self._fire(phone))
+
+    def _fire(self, phone: "Phone") -> None:
+        if not self.fired:
             self.fired = True
             phone.unplug()
 

@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -35,7 +36,6 @@ from .transport import AdbdServer
 
 log = logging.getLogger(__name__)
 
-TICK_INTERVAL = 0.1
 CALL_TIMEOUT = 60.0
 DEFAULT_ADB_PORT = 5037
 ADB_START_TIMEOUT = 30.0
@@ -86,12 +86,12 @@ class SimDevice:
 class SimHost:
     """An event loop in a daemon thread hosting any number of simulated phones."""
 
-    def __init__(self, tick_interval: float = TICK_INTERVAL) -> None:
-        self.tick_interval = tick_interval
+    def __init__(self) -> None:
         self.devices: list[SimDevice] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._ticker: concurrent.futures.Future | None = None
+        self._alarm: asyncio.Task | None = None  # waits for the phones' next due timer, if any
+        self._alarm_at = math.inf
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "SimHost":
@@ -109,7 +109,6 @@ class SimHost:
         self._thread = threading.Thread(target=run, name="sim-host", daemon=True)
         self._thread.start()
         ready.wait()
-        self._ticker = asyncio.run_coroutine_threadsafe(self._tick_forever(), loop)
         return self
 
     def stop(self) -> None:
@@ -129,8 +128,9 @@ class SimHost:
             self.devices.clear()
 
     async def _shutdown(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm = None
         for dev in self.devices:
             dev._server.stop()
             dev._server.cancel_tasks()
@@ -158,9 +158,11 @@ class SimHost:
         async def setup() -> None:
             await server.start()
             phone.subscribe(lambda event: self._on_phone_event(device, event))
+            phone.watch_timers(lambda: self._on_timer_set(device))
+            self.devices.append(device)
+            self._arm()
 
         self.call(setup)
-        self.devices.append(device)
         return device
 
     def remove_phone(self, device: SimDevice) -> None:
@@ -180,14 +182,45 @@ class SimHost:
         elif event == "replug":
             server.spawn(server.start())
 
-    async def _tick_forever(self) -> None:
-        while True:
-            await frames.pause(self.tick_interval)  # on the frame clock: shares its wake-ups with answers
-            for device in list(self.devices):
-                try:
-                    device.phone.tick()
-                except Exception:
-                    log.exception("tick failed for %s", device.serial)
+    def _on_timer_set(self, device: SimDevice) -> None:
+        if device.removed:
+            return
+        if threading.current_thread() is self._thread:
+            self._arm()
+        elif self._loop is not None:
+            self._loop.call_soon_threadsafe(self._arm)
+
+    # ------------------------------------------------------------------ the phones' timers
+    def _arm(self) -> None:
+        """Wake at the earliest due timer of any phone, unless an alarm is already set that soon.
+
+        A phone's timers (a backup's progress, a factory reset's erase, a timed disconnect) must
+        fire although nobody asks the phone anything. Waking only for them, rather than on a
+        periodic tick, leaves an idle simulator asleep; the alarm waits on the frame clock
+        (``frames.py``, never before its time) so it shares a wake-up with the answers due then.
+        """
+        loop = self._loop
+        if loop is None:
+            return
+        delay = max(0.0, min((d.phone.next_due() - d.phone.clock() for d in self.devices), default=math.inf))
+        if delay == math.inf:
+            return
+        when = loop.time() + delay
+        if self._alarm is not None:
+            if self._alarm_at <= when:
+                return
+            self._alarm.cancel()
+        self._alarm, self._alarm_at = loop.create_task(self._ring(delay)), when
+
+    async def _ring(self, delay: float) -> None:
+        await frames.pause(delay, early=False)
+        self._alarm = None
+        for device in list(self.devices):
+            try:
+                device.phone.tick()
+            except Exception:
+                log.exception("timer failed for %s", device.serial)
+        self._arm()
 
     # ------------------------------------------------------------------ cross-thread calls
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float = CALL_TIMEOUT) -> Any:

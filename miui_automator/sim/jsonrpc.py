@@ -68,7 +68,7 @@ Wait = Generator[float, None, Any]
 
 class Hold(float):
     """Seconds a call must take in full - a finger on the glass, a shell command's own time - so the
-    frame clock (``frames.py``) ends it on the first frame boundary after it, never before."""
+    frame clock (``frames.py``) may end it a little after its time, never before."""
 
 # Calls that inject input: under a timing profile each answers after the phone's input latency.
 INPUT_CALLS = frozenset({

@@ -189,6 +189,7 @@ class Phone:
         self.plugged = True
         self._timers: list[Timer] = []
         self._listeners: list[Callable[[str], None]] = []
+        self._timer_listeners: list[Callable[[], None]] = []
         self._frozen: tuple[list[Node], float] | None = None
         self.animation: Animation | None = None  # the transition on screen (timing profiles only)
         self.changed_at = clock()  # the last change uiautomator's idle rule would notice
@@ -238,6 +239,11 @@ class Phone:
     def subscribe(self, listener: Callable[[str], None]) -> None:
         """Transport hooks: receives "unplug", "replug" and "reboot"."""
         self._listeners.append(listener)
+
+    def watch_timers(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a timer is set: the host sleeps until the next due timer
+        (``next_due``), and a new one may be sooner."""
+        self._timer_listeners.append(listener)
 
     def _emit(self, event: str) -> None:
         for listener in list(self._listeners):
@@ -299,6 +305,12 @@ class Phone:
 
     def after(self, seconds: float, fn: Callable[[], None]) -> None:
         self._timers.append(Timer(self.clock() + seconds, fn))
+        for listener in list(self._timer_listeners):
+            listener()
+
+    def next_due(self) -> float:
+        """When the next timer is due on the phone's clock (``inf``: none is set)."""
+        return min((t.due for t in self._timers), default=math.inf)
 
     def tick(self) -> None:
         """Fire due timers and the faults' tick hooks. Cheap; called on every read."""

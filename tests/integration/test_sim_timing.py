@@ -71,7 +71,7 @@ def test_phone_profile_latencies_through_uiautomator2(connect, wait_until):
     _open_settings(d, read, wait_until)
     xml = d.dump_hierarchy()
     nominal = 0.150 + 0.004 * len(xml.encode()) / 1024
-    fastest = 0.8 * (1 - FRAME_SHARE / 2)  # the low end of the jitter, then rounded to a frame (frames.py)
+    fastest = 0.8 * (1 - FRAME_SHARE / 2)  # the low end of the jitter, then the earliest its batch may end (frames.py)
     for _ in range(3):
         started = time.perf_counter()
         d.dump_hierarchy()
