@@ -75,7 +75,7 @@ def start_sim(adb_port: int, files: int, mb: int, work: Path, timing: str, link:
 def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> list[tuple[str, str, str]]:
     from miui_automator.backup import stages
     from miui_automator.backup.inventory import take_inventory
-    from miui_automator.backup.pull import PIPELINE_DEPTH, FileSink, HashWorkers, md5_batches, phone_md5s
+    from miui_automator.backup.pull import PIPELINE_DEPTH, REQUEST_GROUP, FileSink, HashWorkers, md5_batches, phone_md5s
     from miui_automator.backup.sync import SyncStream
     from miui_automator.device.android import AndroidDevice
     from miui_automator.sim.host import adb_path
@@ -107,7 +107,7 @@ def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> 
         try:
             with SyncStream(driver.adb, serial) as s:
                 for i, path in enumerate(paths):
-                    s.request(paths[i + s.requested:i + PIPELINE_DEPTH])
+                    s.ask_ahead(paths[i:i + PIPELINE_DEPTH], PIPELINE_DEPTH, REQUEST_GROUP)
                     if hashing:
                         sink = FileSink(dest / str(i), workers=workers)
                         s.recv(path, sink.write)

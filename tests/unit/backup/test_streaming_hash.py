@@ -14,6 +14,7 @@ import pytest
 from miui_automator.backup import pull
 from miui_automator.backup.inventory import RemoteFile
 from miui_automator.backup.state import Journal
+from miui_automator.backup.sync import SyncStream
 from miui_automator.device.driver import ShellOutput
 
 MB = 1 << 20
@@ -86,6 +87,8 @@ class FakeStream:
     def requested(self) -> int:
         return len(self._asked)
 
+    ask_ahead = SyncStream.ask_ahead
+
     def request(self, paths):
         self.sends += bool(paths)
         self._asked.extend(paths)
@@ -134,12 +137,28 @@ def test_the_phones_md5_runs_on_two_calls_ahead_and_every_copy_is_still_checked(
     with Journal(tmp_path / "journal.jsonl") as journal:
         outcome = pull.Puller(phone, tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
     assert phone.calls >= 4 and phone.most == pull.MD5_WORKERS == 2
-    assert stream.requested == 0 and stream.sends <= 30  # every file asked for was read
+    assert stream.requested == 0 and stream.sends == 1  # every file asked for was read, all asked for at once
     assert not outcome.failed and len(outcome.pulled) == 30
     for record in outcome.pulled:
         data = contents[record.remote]
         assert record.md5 == hashlib.md5(data).hexdigest() and record.sha256 == hashlib.sha256(data).hexdigest()
         assert (tmp_path / record.local).read_bytes() == data
+
+
+def test_files_are_asked_for_in_groups_ahead_not_one_request_per_file(tmp_path, monkeypatch):
+    """Old code: one sync request (a socket write and a wake-up of the adb server) per small file read."""
+    contents = {f.path: os.urandom(f.size) for f in files(*[100] * 200)}
+    listed = [RemoteFile(path, len(data), 0) for path, data in contents.items()]
+    stream = FakeStream(contents)
+    most_asked = []
+    real_request = stream.request
+    stream.request = lambda paths: (real_request(paths), most_asked.append(stream.requested))
+    monkeypatch.setattr(pull, "SyncStream", lambda adb, serial, ls_v2=None: stream)
+    with Journal(tmp_path / "journal.jsonl") as journal:
+        outcome = pull.Puller(Md5Phone(contents), tmp_path, journal).pull(listed, lambda p: "files/" + p.rsplit("/", 1)[1])
+    assert len(outcome.pulled) == 200 and stream.requested == 0
+    assert stream.sends <= 200 // pull.REQUEST_GROUP + 1
+    assert max(most_asked) <= pull.PIPELINE_DEPTH
 
 
 def test_a_copy_that_does_not_match_the_phones_md5_is_never_kept(tmp_path, monkeypatch):
