@@ -10,9 +10,11 @@ Rows per link and tree:
 - ``adb pull`` (the CLI from the adbutils wheel) of the user folders: the baseline, its own walk included;
 - ours, whole job: ``backup-begin`` (device identity, the walk of the phone's folders, provider counts,
   the disk check) plus ``backup-files`` (the phone's md5sum of every file, the pull over one sync stream,
-  local md5 + sha256 on the way, journal and rename) — the number the aim (ratio >= 0.95) is about;
+  local md5 + sha256 on the way, the files written, renamed and journaled by two writer threads) — the
+  number the aim (ratio >= 0.95) is about;
 - ours, inventory alone (``backup-begin``), to show what the walk costs;
-- ours, transfer + local md5/sha256: the same stream and hashing (on two threads) without the phone's md5s;
+- ours, transfer + local md5/sha256: the same stream and hashing (on two threads) without the phone's md5s,
+  each file written on the receiving thread;
 - ours, transfer + hashing inline: the same with md5 and sha256 on the receiving thread, as before;
 - ours, sync stream only: our transport with no hashing, against adb's own.
 
