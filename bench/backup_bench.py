@@ -10,9 +10,11 @@ Rows per link and tree:
 - ``adb pull`` (the CLI from the adbutils wheel) of the user folders: the baseline, its own walk included;
 - ours, whole job: ``backup-begin`` (device identity, the walk of the phone's folders, provider counts,
   the disk check) plus ``backup-files`` (the phone's md5sum of every file, the pull over one sync stream,
-  local md5 + sha256 on the way, journal and rename) — the number the aim (ratio >= 0.95) is about;
+  local md5 + sha256 on the way, the files written, renamed and journaled by two writer threads) — the
+  number the aim (ratio >= 0.95) is about;
 - ours, inventory alone (``backup-begin``), to show what the walk costs;
-- ours, transfer + local md5/sha256: the same stream and hashing (on two threads) without the phone's md5s;
+- ours, transfer + local md5/sha256: the same stream and hashing (on two threads) without the phone's md5s,
+  each file written on the receiving thread;
 - ours, transfer + hashing inline: the same with md5 and sha256 on the receiving thread, as before;
 - ours, sync stream only: our transport with no hashing, against adb's own.
 
@@ -75,7 +77,7 @@ def start_sim(adb_port: int, files: int, mb: int, work: Path, timing: str, link:
 def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> list[tuple[str, str, str]]:
     from miui_automator.backup import stages
     from miui_automator.backup.inventory import take_inventory
-    from miui_automator.backup.pull import PIPELINE_DEPTH, FileSink, HashWorkers, md5_batches, phone_md5s
+    from miui_automator.backup.pull import PIPELINE_DEPTH, REQUEST_GROUP, FileSink, HashWorkers, md5_batches, phone_md5s
     from miui_automator.backup.sync import SyncStream
     from miui_automator.device.android import AndroidDevice
     from miui_automator.sim.host import adb_path
@@ -107,7 +109,7 @@ def measure(serial: str, adb_port: int, work: Path, rounds: int, label: str) -> 
         try:
             with SyncStream(driver.adb, serial) as s:
                 for i, path in enumerate(paths):
-                    s.request(paths[i + s.requested:i + PIPELINE_DEPTH])
+                    s.ask_ahead(paths[i:i + PIPELINE_DEPTH], PIPELINE_DEPTH, REQUEST_GROUP)
                     if hashing:
                         sink = FileSink(dest / str(i), workers=workers)
                         s.recv(path, sink.write)

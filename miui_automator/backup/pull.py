@@ -2,11 +2,13 @@
 
 The phone's ``md5sum`` runs on batches of files (one shell call for up to a few hundred) on
 :data:`MD5_WORKERS` shell calls at once, while the files stream over one shared sync stream (the
-way ``adb pull`` copies a tree) into staging files (``state.staging_path``), md5 and sha256
-computed on the way (on threads of their own where the host has the cores, :class:`HashWorkers`).
-The copy never waits for the phone: a copied file waits in its staging file until its batch's md5s
-are in, and only a copy whose md5 equals the phone's is renamed into place and appended to the
-journal, so an interrupted backup never counts a half-copied or unchecked file as done. The phone
+way ``adb pull`` copies a tree, but asking for the next files ahead) into staging files
+(``state.staging_path``), md5 and sha256 computed on the way (on threads of their own where the host has
+the cores, :class:`HashWorkers`); the files are created, written, renamed and journaled by writer
+threads (:class:`~.local_copy.FileWriter`) while the next ones arrive. The copy never waits for the
+phone: a copied file waits in its staging file until its batch's md5s are in, and only a copy whose
+md5 equals the phone's is renamed into place and appended to the journal, so an interrupted backup
+never counts a half-copied or unchecked file as done. The phone
 hashes about as fast as USB 3 carries data and has cores to spare, so its md5s keep up with the
 copy; the first batch is small and each next one twice as large, so the first files are checked
 (and shown as done) at once.
@@ -23,10 +25,10 @@ octal escapes (:func:`shell_path`).
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import shlex
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,17 +38,14 @@ from typing import Callable, Iterator, Sequence
 
 from ..device.driver import Driver
 from ..errors import DeviceError, StepFailed
-from ..private_files import private_dir, private_fd
+from ..private_files import private_dir
 from .inventory import RemoteFile
+from .local_copy import LOCAL_HASH_THREADS, WRITER_THREADS, FileSink, FileWriter, HashWorkers, disk_error
 from .state import Journal, PulledFile, staging_path
 from .sync import RecvFailed, SyncStream, is_utf8, path_bytes, printable
 
-PIPELINE_DEPTH = 16  # files asked for ahead of the one being read
-BLOCK_BYTES = 1 << 20  # what the local md5 and sha256 threads get at a time
-BLOCKS_AHEAD = 8
-# The digests get threads of their own only where they get cores of their own: on a 2-core host (the
-# phone's adb server and the writer need the rest) bench/backup_bench.py measured them no faster inline.
-LOCAL_HASH_THREADS = (os.cpu_count() or 1) >= 4
+PIPELINE_DEPTH = 64  # files asked for ahead of the one being read ...
+REQUEST_GROUP = 32  # ... topped up this many at a time (SyncStream.ask_ahead)
 JOURNAL_SYNC_S = 1.0  # the journal reaches the disk this often (and at the end): a crash re-pulls at most this much
 MAX_WAITING_FILES = 4096  # copies made, waiting for the phone's md5 to be kept: a crash re-pulls at most these
 MAX_WAITING_BYTES = 1 << 30
@@ -127,97 +126,6 @@ def single_md5(driver: Driver, path: str, size: int) -> str | None:
     return m.group(1) if m else None
 
 
-# ---------------------------------------------------------------------- local side
-class HashWorkers:
-    """md5 and sha256, each on a thread of its own, fed blocks of :data:`BLOCK_BYTES` in order.
-
-    hashlib lets go of the GIL while it hashes a block, so the two digests and the receipt of the
-    next chunk from the socket run at once: at USB 3 speed the host's md5 alone takes most of a
-    core, and hashing inline made the copy wait on it. At most :data:`BLOCKS_AHEAD` blocks wait
-    for a digest, so a slow hash holds the transfer back instead of filling the memory.
-    """
-
-    def __init__(self) -> None:
-        self._md5 = ThreadPoolExecutor(1, thread_name_prefix="md5-local")
-        self._sha256 = ThreadPoolExecutor(1, thread_name_prefix="sha256-local")
-        self._pending: deque[Future] = deque()
-
-    def feed(self, md5: "hashlib._Hash", sha256: "hashlib._Hash", block: bytes | bytearray) -> None:
-        self._pending.append(self._md5.submit(md5.update, block))
-        self._pending.append(self._sha256.submit(sha256.update, block))
-        while len(self._pending) > 2 * BLOCKS_AHEAD:
-            self._pending.popleft().result()
-
-    def drain(self) -> None:
-        """Wait until every block fed so far is in its digest."""
-        while self._pending:
-            self._pending.popleft().result()
-
-    def close(self) -> None:
-        self._pending.clear()
-        self._md5.shutdown(wait=True)
-        self._sha256.shutdown(wait=True)
-
-
-class FileSink:
-    """Writes a file while hashing it; the sync stream calls :meth:`write` with each chunk.
-
-    Without ``workers`` each chunk is hashed inline; with them, chunks gather into blocks that are
-    written and handed to the :class:`HashWorkers`, and :meth:`close` waits for the digests.
-    """
-
-    def __init__(self, path: Path, on_bytes: Callable[[int], None] | None = None,
-                 workers: HashWorkers | None = None) -> None:
-        self.path = path
-        self._fd = private_fd(path)  # unbuffered: each chunk is written once, with no file object around it
-        self.md5 = hashlib.md5(usedforsecurity=False)
-        self.sha256 = hashlib.sha256()
-        self.on_bytes = on_bytes  # progress: called with each chunk's length
-        self._workers = workers
-        self._block = bytearray()
-
-    def _write(self, data: memoryview | bytearray) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view):]
-
-    def write(self, chunk: memoryview) -> None:
-        if self._workers is None:
-            self._write(chunk)
-            self.md5.update(chunk)
-            self.sha256.update(chunk)
-        else:
-            self._block += chunk  # the chunk is the stream's buffer, reused after this call: copied once here
-            if len(self._block) >= BLOCK_BYTES:
-                self._hand_off()
-        if self.on_bytes is not None:
-            self.on_bytes(len(chunk))
-
-    def _hand_off(self) -> None:
-        block, self._block = self._block, bytearray()
-        self._write(block)
-        assert self._workers is not None
-        self._workers.feed(self.md5, self.sha256, block)
-
-    def close(self) -> None:
-        if self._workers is not None:
-            if self._block:
-                self._hand_off()
-            self._workers.drain()
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            os.close(fd)
-
-    def discard(self) -> None:
-        fd, self._fd = self._fd, -1
-        if fd >= 0:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.path.unlink(missing_ok=True)
-
-
 @dataclass
 class PullOutcome:
     pulled: list[PulledFile] = field(default_factory=list)
@@ -233,25 +141,21 @@ class PullOutcome:
         return sum(p.size for p in self.pulled)
 
 
-def disk_error(err: OSError, target: Path) -> StepFailed:
-    """A clear one-line error for a local write failure; the state stays resumable."""
-    if err.errno == errno.ENOSPC:
-        return StepFailed(f"disk full while writing {printable(str(target))}: free some space and run the backup "
-                          f"again — it resumes where it stopped", path=printable(str(target)))
-    return StepFailed(f"cannot write {printable(str(target))}: {err.strerror or err}", path=printable(str(target)))
-
-
 @dataclass
 class _Copy:
     """A file received into its staging file, waiting for the phone's md5 to be kept or thrown away."""
 
     file: RemoteFile
     local: str
-    part: Path
+    sink: FileSink  # its staging file (``sink.path``), written by one of the pull's writers
     size: int
     md5: str  # of the copy, as received
     sha256: str
     phone: "Future[dict[str, str]]"  # the md5s of the file's md5sum batch
+
+    @property
+    def part(self) -> Path:
+        return self.sink.path
 
 
 class Puller:
@@ -274,6 +178,10 @@ class Puller:
         self._ls_v2 = ls_v2  # known from the inventory's walk, or asked of the phone when the first stream opens
         self._dirs: set[Path] = set()
         self._hashers: HashWorkers | None = None
+        self._writers = [FileWriter()]
+        self._files = 0  # files received so far: file i goes to writer i % len(self._writers)
+        self._journal_lock = threading.Lock()
+        self._kept: deque[Future[object]] = deque()  # keep jobs handed to the writer, each giving a PulledFile
         self._synced = time.monotonic()
 
     def _sync(self) -> SyncStream:
@@ -292,11 +200,14 @@ class Puller:
 
         The copies never wait for the phone's md5sum: a copy waits in its staging file until its batch's md5s
         are in (at most :data:`MAX_WAITING_FILES` files or :data:`MAX_WAITING_BYTES` bytes of them), so the
-        transfer runs at the cable's speed whatever the phone's hashing does meanwhile."""
+        transfer runs at the cable's speed whatever the phone's hashing does meanwhile. File ``i`` is written,
+        renamed and journaled by writer ``i % WRITER_THREADS``, its steps in order; a file counts as pulled
+        (``outcome.pulled``, ``on_file``, in the order pulled) once its journal line is written."""
         outcome = PullOutcome()
         batches = list(md5_batches(files, first_bytes=MD5_FIRST_BATCH_BYTES))
         pool = ThreadPoolExecutor(MD5_WORKERS, thread_name_prefix="md5")
         self._hashers = HashWorkers() if LOCAL_HASH_THREADS else None
+        self._writers = [FileWriter(threaded=WRITER_THREADS > 0) for _ in range(max(1, WRITER_THREADS))]
         waiting: deque[_Copy] = deque()
         again: list[RemoteFile] = []
         try:
@@ -308,7 +219,7 @@ class Puller:
             paths = [f.path for f in order]
             waiting_bytes = 0
             for i, f in enumerate(order):
-                copy = self._copy(f, local_of(f.path), paths[i + 1:i + 1 + PIPELINE_DEPTH], outcome, sums[f.path])
+                copy = self._copy(f, local_of(f.path), paths[i:i + PIPELINE_DEPTH], outcome, sums[f.path])
                 if copy is not None:
                     waiting.append(copy)
                     waiting_bytes += copy.size
@@ -316,19 +227,26 @@ class Puller:
                                    or waiting_bytes > MAX_WAITING_BYTES):
                     self._check(waiting[0], outcome, again)  # a copy leaves the queue once checked: if the
                     waiting_bytes -= waiting.popleft().size  # check fails, the cleanup below still removes it
+                self._collect(outcome, wait=False)
             while waiting:
                 self._check(waiting[0], outcome, again)
                 waiting.popleft()
             for f in again:
                 self._once_more(f, local_of(f.path), outcome)
+            self._collect(outcome, wait=True)
         except StepFailed:
             self._keep_proven(waiting, outcome, wait=True)
             raise
         except DeviceError:
             self._keep_proven(waiting, outcome, wait=False)
             raise
+        except BaseException:  # interrupted: what the writers journaled still counts, and is shown
+            self._collect(outcome, wait=True, quiet=True)
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            for writer in self._writers:
+                writer.close()  # every file operation handed in has run: what is left in staging can go
             for copy in waiting:
                 copy.part.unlink(missing_ok=True)
             if self._hashers is not None:
@@ -346,18 +264,24 @@ class Puller:
                 copy = waiting[0]
                 md5 = copy.phone.result().get(copy.file.path)
                 if md5 is not None and md5 == copy.md5 and copy.size == copy.file.size:
-                    self._keep(copy, md5, outcome)
+                    self._keep(copy, md5)
                 else:
-                    copy.part.unlink(missing_ok=True)
+                    copy.sink.discard()
                 waiting.popleft()
         except Exception:  # noqa: BLE001 - see the docstring
             pass
+        self._collect(outcome, wait=True, quiet=True)
 
-    def _copy(self, f: RemoteFile, local: str, upcoming: Sequence[str], outcome: PullOutcome,
+    def _copy(self, f: RemoteFile, local: str, ahead: Sequence[str], outcome: PullOutcome,
               phone: "Future[dict[str, str]]") -> _Copy | None:
         """Receive ``f`` into its staging file; None when the phone refused it (noted in ``outcome.skipped``)."""
+        for writer in self._writers:
+            writer.check()  # a full disk stops the pull at once, not after every file has crossed the cable
+        lane = self._files % len(self._writers)
+        self._files += 1
         target = self.folder / local
         part = staging_path(self.folder, local)
+        part = part.parent / str(lane) / part.name  # each writer creates files in a folder of its own
         for folder in (target.parent, part.parent):
             if folder not in self._dirs:
                 try:
@@ -366,24 +290,26 @@ class Puller:
                     raise disk_error(err, folder) from None
                 self._dirs.add(folder)
         try:
-            size, md5, sha256 = self._recv(f.path, part, upcoming)
+            sink, size = self._recv(f.path, part, ahead, self._writers[lane])
         except RecvFailed as failure:
             outcome.skipped[f.path] = "deleted from the phone during the backup" if failure.vanished else failure.reason
             return None
-        return _Copy(f, local, part, size, md5, sha256, phone)
+        return _Copy(f, local, sink, size, sink.md5.hexdigest(), sink.sha256.hexdigest(), phone)
 
     def _check(self, copy: _Copy, outcome: PullOutcome, again: list[RemoteFile]) -> None:
         """Keep the copy if its md5 is the phone's and its size the listed one; otherwise it is pulled again."""
         f = copy.file
+        if not copy.phone.done():
+            self._flush()  # the writers work while this waits for the phone
         md5 = copy.phone.result().get(f.path)
         if md5 is None:  # a name md5sum cannot take on its command line, or one it printed ambiguously
             md5 = single_md5(self.driver, f.path, f.size)
         # without ls_v2 the listing holds sizes modulo 4 GiB; the md5 still proves the copy
         same_size = copy.size == f.size or (not self._ls_v2 and copy.size % (1 << 32) == f.size)
         if md5 is not None and copy.md5 == md5 and same_size:
-            self._keep(copy, md5, outcome)
+            self._keep(copy, md5)
         else:
-            copy.part.unlink(missing_ok=True)
+            copy.sink.discard()
             again.append(f)
 
     def _once_more(self, f: RemoteFile, local: str, outcome: PullOutcome) -> None:
@@ -391,46 +317,67 @@ class Puller:
         md5 = single_md5(self.driver, f.path, f.size)
         done: Future[dict[str, str]] = Future()
         done.set_result({} if md5 is None else {f.path: md5})
-        copy = self._copy(f, local, (), outcome, done)
+        copy = self._copy(f, local, (f.path,), outcome, done)
         if copy is None:
             return
         if md5 is not None and copy.md5 == md5:
-            self._keep(copy, md5, outcome)
+            self._keep(copy, md5)
             return
-        copy.part.unlink(missing_ok=True)
+        copy.sink.discard()
         outcome.failed.append(
             f"{printable(f.path)}: the phone's md5sum gives no checksum for it" if md5 is None else
             f"{printable(f.path)} changed while being pulled, even on a second try (md5 on the phone {md5}, "
             f"pulled copy {copy.md5}; size listed {f.size} B, pulled {copy.size} B)")
 
-    def _keep(self, copy: _Copy, md5: str, outcome: PullOutcome) -> None:
-        """Move a verified copy into place and journal it (the journal reaches the disk every :data:`JOURNAL_SYNC_S`)."""
+    def _keep(self, copy: _Copy, md5: str) -> None:
+        """Have the writer move a verified copy into place and journal it, after the copy's own writes."""
+        self._kept.append(copy.sink.writer.submit(self.folder / copy.local, self._move_and_journal, copy, md5))
+
+    def _move_and_journal(self, copy: _Copy, md5: str) -> PulledFile:
+        """On the writer: rename the staging file into place, then its journal line (which reaches the disk every
+        :data:`JOURNAL_SYNC_S`); a copy whose writes failed is never moved."""
+        if copy.sink.failed:  # its own write error is the one reported
+            raise OSError(errno.EIO, "the copy was not written whole")
         f = copy.file
         target = self.folder / copy.local
-        try:
-            os.replace(copy.part, target)
-            os.utime(target, (f.mtime, f.mtime))
-            record = PulledFile(f.path, copy.local, copy.size, f.mtime, md5, copy.sha256, self.kind, f.size)
+        os.replace(copy.part, target)
+        os.utime(target, (f.mtime, f.mtime))
+        record = PulledFile(f.path, copy.local, copy.size, f.mtime, md5, copy.sha256, self.kind, f.size)
+        with self._journal_lock:
             self.journal.add(record)
             if time.monotonic() - self._synced >= JOURNAL_SYNC_S:
                 self.journal.sync()
                 self._synced = time.monotonic()
-        except OSError as err:
-            raise disk_error(err, target) from None
-        outcome.pulled.append(record)
-        if self.on_file is not None:
-            self.on_file(record)
+        return record
 
-    def _recv(self, remote: str, part: Path, upcoming: Sequence[str]) -> tuple[int, str, str]:
+    def _flush(self) -> None:
+        for writer in self._writers:
+            writer.flush()
+
+    def _collect(self, outcome: PullOutcome, wait: bool, quiet: bool = False) -> None:
+        """Count the files the writers have journaled, in order (all of them with ``wait``); a disk error is raised
+        as a clear one-line error unless ``quiet`` (on the way out of a pull that already failed)."""
+        if wait:
+            self._flush()
+        while self._kept and (wait or self._kept[0].done()):
+            future = self._kept.popleft()
+            if future.exception() is not None:
+                if quiet:
+                    continue
+                for writer in self._writers:
+                    writer.check()
+                raise future.exception()  # type: ignore[misc]
+            record = future.result()
+            assert isinstance(record, PulledFile)
+            outcome.pulled.append(record)
+            if self.on_file is not None:
+                self.on_file(record)
+
+    def _recv(self, remote: str, part: Path, ahead: Sequence[str], writer: FileWriter) -> tuple[FileSink, int]:
+        """Receive ``remote`` into ``part``; ``ahead`` are the files to read from this one on, in order."""
         stream = self._sync()
-        # One more file asked for per file read: asking in groups of eight measured 3x slower on 1000 small files
-        # (bench/backup_bench.py, usb3).
-        wanted = [remote, *upcoming]
-        stream.request(wanted[stream.requested:])  # what is asked for already is always a prefix of this
-        try:
-            sink = FileSink(part, self.on_bytes, self._hashers)
-        except OSError as err:
-            raise disk_error(err, part) from None
+        stream.ask_ahead(ahead, PIPELINE_DEPTH, REQUEST_GROUP)  # what is asked for already is a prefix of it
+        sink = FileSink(part, self.on_bytes, self._hashers, writer)
         try:
             size = stream.recv(remote, sink.write)
             sink.close()
@@ -442,4 +389,4 @@ class Puller:
             sink.discard()
             stream.close()
             raise
-        return size, sink.md5.hexdigest(), sink.sha256.hexdigest()
+        return sink, size

@@ -22,26 +22,41 @@ log = logging.getLogger(__name__)
 
 # Let the kernel queue a few full-size WRTEs before the socket counts as congested.
 WRITE_BUFFER_HIGH = 4 * wire.MAX_PAYLOAD
+# adbd joins a service to its ADB stream with a socket pair, whose kernel buffer holds about this much each way.
+SERVICE_BUFFER = 256 * 1024
 
 
 class AdbStream:
-    """:class:`~miui_automator.sim.streamio.StreamIO` over one ADB stream.
+    """:class:`~miui_automator.sim.streamio.StreamIO` over one ADB stream, buffered as adbd's socket pair is.
 
-    Flow control follows the one-WRTE-in-flight rule: :meth:`write` waits for the host's OKAY
-    before each WRTE but returns right after sending the last one, so the caller can prepare
-    its next batch while that OKAY is in flight. Writing to a closed stream discards the data.
-    Host data is OKAYed when a reader takes it, so a service that stops reading stalls only its
-    own stream.
+    adbd hands a host WRTE to its service by writing it into a socket pair and OKAYs it as soon as
+    the write went through, so the host's next WRTE (a client's pipelined requests) never waits for
+    the service to read: here a host WRTE is OKAYed at once while at most :data:`SERVICE_BUFFER`
+    bytes wait unread, and otherwise when the reader takes it, so a service that stops reading
+    stalls only its own stream. The other way, adbd sends one WRTE at a time (one in flight until
+    the host's OKAY) holding whatever the service has written meanwhile, up to the max payload:
+    :meth:`write` queues its bytes and returns while at most :data:`SERVICE_BUFFER` wait, and each
+    WRTE carries all the queued writes that fit whole (never splitting one that fits, since
+    adbutils reads a sync reply with a bare ``recv(n)``). Writing to a closed stream discards the
+    data; :meth:`close` sends what is queued first, as adbd drains the socket pair before CLSE.
     """
 
     def __init__(self, link: "_AdbdProtocol", local_id: int) -> None:
         self._link = link
         self.local_id = local_id
         self._closed = asyncio.Event()
-        self._window = asyncio.Event()
+        self._window = asyncio.Event()  # set by the host's OKAY: what dial() waits for
         self._window.set()
         self._readable = asyncio.Event()
         self._inbox: deque[bytes] = deque()
+        self._inbox_bytes = 0
+        self._ack_owed = False  # a host WRTE waits for its OKAY until the reader makes room
+        self._outbox: deque[bytes] = deque()
+        self._outbox_bytes = 0
+        self._room = asyncio.Event()  # at most SERVICE_BUFFER bytes wait to be sent
+        self._room.set()
+        self._drained = asyncio.Event()  # nothing waits to be sent
+        self._drained.set()
 
     @property
     def closed(self) -> asyncio.Event:
@@ -54,43 +69,79 @@ class AdbStream:
             self._readable.clear()
             await self._readable.wait()
         data = self._inbox.popleft()
-        self._link.ack(self.local_id)
+        self._inbox_bytes -= len(data)
+        if self._ack_owed and self._inbox_bytes <= SERVICE_BUFFER:
+            self._ack_owed = False
+            self._link.ack(self.local_id)
         return data
 
     async def write(self, data: bytes) -> None:
         total = len(data)
-        if not total:
+        if not total or self._closed.is_set():
             return
-        view = memoryview(data)
-        start = 0
-        while start < total and not self._closed.is_set():
-            await self._window.wait()
-            await self._link.writable()
-            if self._closed.is_set():
-                return
-            size = min(total - start, self._link.max_payload)
-            chunk = data if size == total and isinstance(data, bytes) else bytes(view[start:start + size])
-            self._window.clear()
-            self._link.write(self.local_id, chunk)
-            start += size
+        size = self._link.max_payload
+        if total <= size:
+            self._outbox.append(data if isinstance(data, bytes) else bytes(data))
+        else:
+            view = memoryview(data)
+            self._outbox.extend(bytes(view[start:start + size]) for start in range(0, total, size))
+        self._outbox_bytes += total
+        self._drained.clear()
+        self._pump()
+        while self._outbox_bytes > SERVICE_BUFFER and not self._closed.is_set():
+            self._room.clear()
+            await self._room.wait()
 
     async def close(self) -> None:
-        if not self._closed.is_set():
-            self._link.close_stream(self.local_id)
-            self._mark_closed()
+        if self._closed.is_set():
+            return
+        try:
+            await self._drained.wait()
+        finally:  # a cancelled service still closes its stream
+            if not self._closed.is_set():
+                self._link.close_stream(self.local_id)
+                self._mark_closed()
+
+    def _pump(self) -> None:
+        """Send the next WRTE if the host's OKAY for the last one is in and the connection is not congested."""
+        # The connection's own flag, not the window event: one packet can hold two OKAYs for one WRTE (the adb
+        # server sends one per partial flush), and the second must not let a second WRTE go.
+        if self._outbox and self._link.can_send(self.local_id) and self._link.can_write:
+            limit = self._link.max_payload
+            parts = [self._outbox.popleft()]
+            size = len(parts[0])
+            while self._outbox and size + len(self._outbox[0]) <= limit:
+                parts.append(self._outbox.popleft())
+                size += len(parts[-1])
+            self._outbox_bytes -= size
+            self._link.write(self.local_id, parts[0] if len(parts) == 1 else b"".join(parts))
+        if self._outbox_bytes <= SERVICE_BUFFER:
+            self._room.set()
+        if not self._outbox:
+            self._drained.set()
 
     # Called by the connection.
     def _feed(self, data: bytes) -> None:
         self._inbox.append(data)
+        self._inbox_bytes += len(data)
         self._readable.set()
+        if self._inbox_bytes <= SERVICE_BUFFER:
+            self._link.ack(self.local_id)
+        else:
+            self._ack_owed = True
 
     def _open_window(self) -> None:
         self._window.set()
+        self._pump()
 
     def _mark_closed(self) -> None:
+        self._outbox.clear()
+        self._outbox_bytes = 0
         self._closed.set()
         self._readable.set()
         self._window.set()
+        self._room.set()
+        self._drained.set()
 
 
 class _AdbdProtocol(asyncio.Protocol):
@@ -105,8 +156,7 @@ class _AdbdProtocol(asyncio.Protocol):
         )
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, AdbStream] = {}
-        self._can_write = asyncio.Event()
-        self._can_write.set()
+        self._can_write = True  # False while the socket is congested (asyncio's pause_writing)
 
     # ------------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -133,13 +183,14 @@ class _AdbdProtocol(asyncio.Protocol):
         self.server.connections.discard(self)
         table_for(self.server.phone).drop(self.dial)
         self._drop_streams(tuple(self.streams))
-        self._can_write.set()
 
     def pause_writing(self) -> None:
-        self._can_write.clear()
+        self._can_write = False
 
     def resume_writing(self) -> None:
-        self._can_write.set()
+        self._can_write = True
+        for stream in list(self.streams.values()):
+            stream._pump()
 
     # ------------------------------------------------------------------ events
     def _dispatch(self, event: wire.Event) -> None:
@@ -201,8 +252,12 @@ class _AdbdProtocol(asyncio.Protocol):
     def max_payload(self) -> int:
         return self.conn.max_payload
 
-    async def writable(self) -> None:
-        await self._can_write.wait()
+    @property
+    def can_write(self) -> bool:
+        return self._can_write
+
+    def can_send(self, local_id: int) -> bool:
+        return self.conn.can_send(local_id)
 
     def write(self, local_id: int, data: bytes) -> None:
         if self.conn.is_open(local_id):
