@@ -88,3 +88,20 @@ def test_one_watchdog_thread_ends_many_deadlines_in_order() -> None:
         for a, b in pairs:
             a.close()
             b.close()
+
+
+@pytest.mark.timeout(10)
+def test_a_connection_closes_without_adbutils_pause(monkeypatch) -> None:
+    """adbutils sleeps 10 ms in every close (each shell call, each md5 batch of a backup); ours half-closes,
+    so the server still reads an orderly end, and does not sleep."""
+    ours, server = socket.socketpair()
+    monkeypatch.setattr(adbutils.AdbConnection, "_safe_connect", lambda self: ours)
+    pauses: list[float] = []
+    monkeypatch.setattr(adbutils._adb.time, "sleep", pauses.append)
+    conn = DeadlineClient(host="127.0.0.1", port=1).make_connection()
+    conn.close()
+    conn.close()  # a second close is harmless, as with adbutils
+    assert pauses == []
+    assert conn.closed
+    assert server.recv(1) == b""  # the server's side ends cleanly
+    server.close()
