@@ -112,6 +112,20 @@ def _shut(sock: socket.socket) -> None:
         pass  # already closed by its owner
 
 
+def _no_delay(sock: socket.socket) -> None:
+    """Send each write at once (TCP_NODELAY) on a connection to the adb server.
+
+    Python's ``http.client`` sends a uiautomator2 request's head and body in two writes. With Nagle's
+    algorithm the body waits until the adb server's kernel acknowledges the head, and the server sends
+    nothing back until the phone answers, so the acknowledgement comes only with the delayed-ACK timer:
+    about 40 ms added to every uiautomator2 call (measured against a phone that sends no interim answer:
+    a hierarchy read 44 ms instead of 13)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass  # not a TCP socket (a test's socket pair): nothing to hold back
+
+
 class _PromptConnection(adbutils.AdbConnection):
     """adbutils' connection, closed without its 10 ms pause.
 
@@ -168,6 +182,7 @@ class DeadlineClient(adbutils.AdbClient):
             scope.check()
         conn = super().make_connection(timeout=timeout)
         conn.__class__ = _PromptConnection  # same state, a close without the pause
+        _no_delay(conn.conn)
         if scope is not None:
             try:
                 scope.register(conn.conn)

@@ -106,6 +106,9 @@ def _body_length(headers: dict[str, str]) -> int:
 # head and the body with two ``send()`` calls; without TCP_NODELAY, Nagle holds the body back
 # until the adb server ACKs the head, and its delayed ACK costs ~40 ms per JSON-RPC call. Any
 # bytes flowing back carry that ACK at once, and every HTTP/1.1 client must skip 1xx responses.
+# A real uiautomator2 server sends no such answer, so against a phone that stall is real for a client
+# without TCP_NODELAY; the tool's own adb connections set it (device/deadline.py) and never wait on it.
+# The simulator keeps the interim answer so that plain uiautomator2 clients in tests stay fast.
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 

@@ -105,3 +105,20 @@ def test_a_connection_closes_without_adbutils_pause(monkeypatch) -> None:
     assert conn.closed
     assert server.recv(1) == b""  # the server's side ends cleanly
     server.close()
+
+
+@pytest.mark.timeout(10)
+def test_connections_send_each_write_at_once(monkeypatch) -> None:
+    """uiautomator2's requests go out as a head and a body; with Nagle's algorithm the body waited for the
+    adb server's delayed ACK, about 40 ms a call against a real uiautomator2 server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    ours = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    monkeypatch.setattr(adbutils.AdbConnection, "_safe_connect", lambda self: ours)
+    conn = DeadlineClient(host="127.0.0.1", port=1).make_connection()
+    try:
+        assert conn.conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        conn.close()
+        server.close()
+        listener.close()
