@@ -14,9 +14,10 @@ raises, the run record ends with ``run_end``.
 Transition verification: after each action the engine waits for the hierarchy to change (when a
 change is expected) and settle (two equal reads in a row), identifies the screen, takes a
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
-nothing, an unexpected screen or a black frame fails the step with what was seen attached. The
-screenshot is taken while the confirming read runs (two connections to the phone), so proof costs
-one round trip, not two: the frame falls between two equal reads, so it shows the settled screen.
+nothing, an unexpected screen or a black frame fails the step with what was seen attached. Each
+read is taken with a screenshot beside it (two connections to the phone), so a frame costs no round
+trip of its own; but a phone lists the new screen while it is still sliding in, so equal reads alone
+do not prove the frame settled: the frame kept is one that the next frame agrees with.
 A screen that never goes idle (an animation: every hierarchy read waits out the phone's idle
 timeout) is remembered as busy; its steps are proved by the screenshot and one late read, within
 ``waits.BUSY_STEP_BUDGET_S``, and the run's log says so.
@@ -271,33 +272,49 @@ class Engine:
     def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float, shot: bool = False) -> Observation:
         """Wait (bounded) for a change if one is expected, then for two equal reads in a row.
 
-        With ``shot`` the screenshot is taken while the confirming read runs, and kept only when that
-        read agrees: the frame then falls between two equal reads, on the settled screen. On a busy
-        screen (see :meth:`observe`) the late read is not confirmed: a second one would wait out the
-        idle timeout again.
+        With ``shot`` every read is taken with a frame beside it (the phone answers both at once), and the
+        frame must be settled too: a phone lists the new screen while it is still sliding in, so two equal
+        reads can both fall inside the slide. The frames of the last two reads must agree, or, when the
+        hierarchy agrees but the frame moved, one more frame must agree with the last. A page whose frames
+        never stop moving (an animation on it) ends after ``waits.MOVING_FRAMES_S`` with the latest frame,
+        and the step's record says so. On a busy screen (see :meth:`observe`) the late read is not
+        confirmed: a second one would wait out the idle timeout again.
         """
         deadline = self.clock.now() + timeout_s
-        obs = self.observe()
+        obs = self.observe(screenshot=shot)
         if expect_change and before_fp is not None:
             while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < self._bounded(deadline):
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
-                obs = self.observe()
+                obs = self.observe(screenshot=shot)
         if obs.screen in self._busy:
-            if shot:
+            if shot:  # the frame beside the late read was taken when it began
                 obs.screenshot = self.driver.screenshot()
             return obs
         settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)
+        moving_since: float | None = None  # when the hierarchy settled while the frames still moved
         while True:
-            if shot:
-                nxt = self.observe(screenshot=True)
-                frame, nxt.screenshot = nxt.screenshot, None
-            else:
+            if not shot:
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
-                nxt, frame = self.observe(), None
-            if nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint() or self.clock.now() >= settle_deadline \
-                    or nxt.screen in self._busy:
-                nxt.screenshot = frame
+            nxt = self.observe(screenshot=shot)
+            same = nxt.hierarchy.fingerprint() == obs.hierarchy.fingerprint()
+            if nxt.screen in self._busy or self.clock.now() >= settle_deadline or (same and not shot):
                 return nxt
+            if same:
+                if not frames_differ(obs.screenshot, nxt.screenshot):
+                    return nxt
+                later = self.driver.screenshot()
+                moved, nxt.screenshot = frames_differ(nxt.screenshot, later), later
+                if not moved:
+                    return nxt
+                moving_since = self.clock.now() if moving_since is None else moving_since
+                if self.clock.now() - moving_since >= waits.MOVING_FRAMES_S:
+                    self._proof_note = "; ".join(filter(None, (self._proof_note, (
+                        f"screen {nxt.screen} kept moving {waits.MOVING_FRAMES_S:g} s after its hierarchy settled "
+                        "(an animation on the page?): the frame shown is the last one taken"))))
+                    return nxt
+                self.clock.sleep(waits.SETTLE_INTERVAL_S)
+            else:
+                moving_since = None
             obs = nxt
 
     def _bounded(self, deadline: float) -> float:

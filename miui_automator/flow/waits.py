@@ -14,6 +14,9 @@ T = TypeVar("T")
 POLL_INTERVAL_S = 0.1
 SETTLE_INTERVAL_S = 0.01  # between the two reads that must agree for a screen to count as settled
 SETTLE_TIMEOUT_S = 5.0
+# After the hierarchy settles the frames may still move this long (the tail of a slide or fade, a few
+# hundred ms on a phone) before a step gives up waiting for two equal frames and keeps the latest.
+MOVING_FRAMES_S = 1.5
 DEFAULT_STEP_TIMEOUT_S = 15.0
 DEFAULT_WAIT_FOR_TIMEOUT_S = 60.0
 SCROLL_MAX_SWIPES = 12

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from .ui import Node
 
-# A frame caught during the animation is never a settled one: progress is kept inside this band.
+# A frame caught during the animation is never a settled one: progress runs across this band, then the
+# settled frame follows.
 MIN_PROGRESS, MAX_PROGRESS = 0.15, 0.9
 DIM = 0.4  # how dark the old activity gets as the new one covers it
 
@@ -43,10 +44,12 @@ class Animation:
         return self.start <= now < self.end
 
     def progress(self, now: float) -> float:
-        """How far the animation has gone at ``now``, eased (fast start, slow end) and clamped."""
+        """How far the animation has gone at ``now``: steadily across the band, so any two frames caught
+        at different moments of it differ, as a real slide's do. (A real ease-out slows towards the end,
+        where its frames are a pixel from settled; a flat stretch short of the end would be two equal
+        frames of a screen still 10% off.)"""
         linear = (now - self.start) / self.seconds if self.seconds > 0 else 1.0
-        eased = 1 - (1 - min(max(linear, 0.0), 1.0)) ** 2
-        return min(max(eased, MIN_PROGRESS), MAX_PROGRESS)
+        return MIN_PROGRESS + (MAX_PROGRESS - MIN_PROGRESS) * min(max(linear, 0.0), 1.0)
 
     def frame(self, draw: Callable[[list["Node"]], "Image.Image"], after: list["Node"], now: float) -> "Image.Image":
         """The frame on screen at ``now``: ``draw`` renders a window list to an image.

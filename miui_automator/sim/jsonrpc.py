@@ -37,7 +37,7 @@ JAVA_ERROR = -32001
 NOT_FOUND = "androidx.test.uiautomator.UiObjectNotFoundException"
 SECURITY = "java.lang.SecurityException"
 
-POLL_SECONDS = 0.05  # how often a blocking wait re-reads the screen
+POLL_SECONDS = 0.05  # how often a blocking wait re-reads the screen (selector waits: the timing profile's)
 MAX_SEARCH_SWIPES = 30  # UiScrollable's default for scrollIntoView
 SCROLL_FRACTION = 0.6  # one scroll step moves this share of the list's height
 FLING_FRACTION = 2.0
@@ -293,13 +293,19 @@ class JsonRpc:
         return name
 
     @staticmethod
-    def _poll(check: Callable[[], bool], timeout_ms: int) -> Wait:
+    def _poll(check: Callable[[], bool], timeout_ms: int, interval: float = POLL_SECONDS) -> Wait:
         """True as soon as ``check`` passes, False once ``timeout_ms`` of polling has gone by."""
-        for _ in range(max(0, math.ceil(timeout_ms / (POLL_SECONDS * 1000)))):
+        for _ in range(max(0, math.ceil(timeout_ms / (interval * 1000)))):
             if check():
                 return True
-            yield POLL_SECONDS
+            yield interval
         return check()
+
+    def _selector_poll(self, check: Callable[[], bool], timeout_ms: int) -> Wait:
+        """A selector wait as uiautomator runs it: under a phone's clock it looks once a second, so an
+        element that shows just after a look is seen up to a second late (scripts built on these waits
+        pay that on every screen change); event-driven waits (window updates) use :meth:`_poll`."""
+        return self._poll(check, timeout_ms, self.phone.timing.selector_poll or POLL_SECONDS)
 
     # ------------------------------------------------------------ service
     rpc_ping = _answer(0, "pong")
@@ -652,12 +658,12 @@ class JsonRpc:
     def rpc_waitForExists(self, *args: Any) -> Wait:
         _arity(args, 2)
         selector = self._selector(args[0])
-        return self._poll(lambda: self._exists(selector), _int(args[1]))
+        return self._selector_poll(lambda: self._exists(selector), _int(args[1]))
 
     def rpc_waitUntilGone(self, *args: Any) -> Wait:
         _arity(args, 2)
         selector = self._selector(args[0])
-        return self._poll(lambda: not self._exists(selector), _int(args[1]))
+        return self._selector_poll(lambda: not self._exists(selector), _int(args[1]))
 
     # ------------------------------------------------------------ scrolling (UiScrollable)
     def _scroll(self, target: Any, vertical: bool, fraction: float) -> bool:

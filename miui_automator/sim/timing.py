@@ -28,6 +28,9 @@ IDLE_QUIET_S = 0.5
 # `uiautomator dump` (the shell command) wants this much quiet, waits this long for it, then gives up.
 SHELL_DUMP_QUIET_S = 1.0
 SHELL_DUMP_IDLE_TIMEOUT_S = 10.0
+# UiObject.waitForExists / waitUntilGone (WAIT_FOR_SELECTOR_POLL) and UiDevice.wait(Until...) (WaitMixin's
+# DEFAULT_POLL_INTERVAL): look, and if the element is not there yet, look again a second later.
+SELECTOR_POLL_S = 1.0
 # The share of an activity transition during which the hierarchy still shows the old screen.
 HIERARCHY_SWITCH = 0.4
 MB = 1_000_000
@@ -49,10 +52,11 @@ class Profile:
     idle_quiet_s: float = 0.0  # uiautomator's idle rule: quiet for this long after the last change
     shell_dump_quiet_s: float = 0.0  # `uiautomator dump` calls waitForIdle(1000, 10000): 1 s of quiet ...
     shell_dump_idle_timeout_s: float = 0.0  # ... within 10 s, or it gives up on a busy screen
+    selector_poll_s: float = 0.0  # uiautomator2's waitForExists/waitUntilGone look again after this (0: at once)
 
     def scaled(self, name: str, factor: float) -> "Profile":
         """The same phone ``factor`` times slower; uiautomator's fixed timeouts stay as they are."""
-        fixed = {"name", "idle_quiet_s", "shell_dump_quiet_s", "shell_dump_idle_timeout_s"}
+        fixed = {"name", "idle_quiet_s", "shell_dump_quiet_s", "shell_dump_idle_timeout_s", "selector_poll_s"}
         changes: dict[str, object] = {"name": name}
         for f in dataclasses.fields(self):
             if f.name in fixed:
@@ -66,7 +70,7 @@ INSTANT = Profile("instant")
 PHONE = Profile(
     "phone", dump_s=0.150, dump_per_kb_s=0.004, screenshot_s=0.180, input_s=0.040, activity_s=0.350,
     dialog_s=0.200, shell_s=0.015, md5_rate=200 * MB, idle_quiet_s=IDLE_QUIET_S, shell_dump_quiet_s=SHELL_DUMP_QUIET_S,
-    shell_dump_idle_timeout_s=SHELL_DUMP_IDLE_TIMEOUT_S,
+    shell_dump_idle_timeout_s=SHELL_DUMP_IDLE_TIMEOUT_S, selector_poll_s=SELECTOR_POLL_S,
 )
 PROFILES: dict[str, Profile] = {p.name: p for p in (INSTANT, PHONE, PHONE.scaled("slow-phone", 2.0))}
 
@@ -151,6 +155,11 @@ class Timing:
         if self._shell_dump_idle_timeout is not None:
             return self._shell_dump_idle_timeout
         return self.profile.shell_dump_idle_timeout_s
+
+    @property
+    def selector_poll(self) -> float:
+        """Seconds between two looks of a waiting selector (0: the simulator's own short poll)."""
+        return self.profile.selector_poll_s
 
     @property
     def shell_dump_quiet(self) -> float:

@@ -1,6 +1,6 @@
-"""Proof at the cost of one round trip: after an action the engine takes the screenshot while the
-confirming hierarchy read runs, and keeps a frame only when that read agrees with the one before it
-(the frame then falls between two equal reads, on the settled screen)."""
+"""Proof at little more than the cost of the reads: after an action every hierarchy read is taken with a
+screenshot beside it, and the step keeps a frame only when the reads agree and the frames agree too; a
+phone lists the new screen while it still slides in, so equal reads alone can bracket a moving frame."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def frame(top: int) -> Image.Image:
 
 class OverlapPhone:
     """A screenshot taken after the tap waits (bounded) for a hierarchy read to start while it is in
-    flight, and records whether one did: taken before or after the reads, it records False."""
+    flight, and records whether one did: taken before or after the reads, it records False. Every read
+    after the tap waits (bounded) for a screenshot in flight, so a fast read cannot finish first."""
 
     serial = "fake-1"
 
@@ -42,9 +43,7 @@ class OverlapPhone:
 
     def hierarchy(self):
         with self.changed:
-            if self.tapped and self.reads_after_tap >= 1:
-                # the read after the one that saw the change is the confirming one: it meets the screenshot
-                # started beside it (bounded), so a fast read cannot finish before the shot has begun
+            if self.tapped:
                 self.changed.wait_for(lambda: self.shooting, OVERLAP_WAIT_S)
             self.reads += 1
             self.reads_after_tap += self.tapped
@@ -92,10 +91,75 @@ def run(phone):
     return result, done
 
 
-def test_the_screenshot_is_taken_while_the_confirming_read_runs():
+def test_each_read_after_an_action_is_taken_with_a_frame_beside_it():
     phone = OverlapPhone()
     result, done = run(phone)
     assert result.outcome == "passed", result.error
-    assert phone.overlapped == [True]  # the confirming read ran while the screenshot was being taken
-    assert phone.shots == 2  # the frame aimed at, and the one proving the result: no third
+    assert phone.overlapped == [True, True]  # both reads after the tap ran while a screenshot was taken
+    assert phone.shots == 3  # the frame aimed at, then one beside each of the two agreeing reads: no more
     assert done.done["1"].screen == "about" and done.done["1"].before.screen == "home"
+
+
+class SlidingPhone:
+    """Lists the new screen at once after the tap (as a phone does 40% into a slide), while its next
+    ``sliding`` screenshots still catch the new page sliding in; ``sliding=None`` slides for ever."""
+
+    serial = "fake-2"
+
+    def __init__(self, sliding: int | None) -> None:
+        self.screen = "home"
+        self.sliding = sliding
+        self.shots_after_tap = 0
+        self.shots = 0
+
+    def hierarchy(self):
+        return parse_hierarchy(page(f"com.example.{self.screen}", "About" if self.screen == "home" else "Back"))
+
+    def screenshot(self):
+        self.shots += 1
+        if self.screen == "home":
+            return frame(300)
+        self.shots_after_tap += 1
+        if self.sliding is None or self.shots_after_tap <= self.sliding:
+            return frame(300 + 97 * (self.shots_after_tap % 12))  # the page still on its way down
+        return frame(1500)
+
+    def window_size(self) -> tuple[int, int]:
+        return 1080, 2400
+
+    def tap(self, x: int, y: int) -> None:
+        self.screen = "about"
+
+
+def _top_of_box(img: Image.Image) -> int:
+    """Where the blue box starts: the settled frame has it at 1500."""
+    column = [img.getpixel((540, y)) for y in range(0, img.height, 4)]
+    return next(i * 4 for i, px in enumerate(column) if px == (30, 90, 200))
+
+
+def test_the_kept_frame_is_settled_even_when_equal_reads_fall_inside_the_slide():
+    phone = SlidingPhone(sliding=3)
+    result, done = run(phone)
+    assert result.outcome == "passed", result.error
+    after = done.done["1"].screenshot
+    assert _top_of_box(after) == 1500  # never a frame caught while the page was still sliding in
+    assert phone.shots == 1 + 3 + 2  # the frame aimed at, the three moving ones, two agreeing settled ones
+
+
+def test_a_page_that_never_stops_moving_ends_within_its_budget_and_says_so():
+    from miui_automator.flow import waits
+
+    phone = SlidingPhone(sliding=None)
+    clock = FakeClock()
+    notes = {}
+
+    class Notes(BaseListener):
+        def step_done(self, step_id, step, obs, duration_s, note):
+            notes[step_id] = (note, duration_s)
+
+    engine = Engine(phone, parse_catalogue(CATALOGUE), clock=clock, listeners=[Notes()])
+    result = engine.run(parse_flow(FLOW, "t.yaml", known_screens={"home", "about"}), {}, {})
+    assert result.outcome == "passed", result.error
+    note, duration = notes["1"]
+    assert "kept moving" in note and "last one taken" in note
+    assert waits.MOVING_FRAMES_S <= duration <= waits.MOVING_FRAMES_S + 1.0

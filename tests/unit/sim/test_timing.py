@@ -224,6 +224,25 @@ def test_uiautomator2_calls_cost_the_profiles_time_and_nothing_under_instant() -
     assert drive(instant, "takeScreenshot", 1, 80)[0] == []
 
 
+def test_selector_waits_look_once_a_second_on_a_phone_as_uiautomator_does() -> None:
+    clock = FakeClock()
+    phone = make_phone(clock, timing="phone", seed=3)
+    phone.launch_app("com.android.settings")
+    clock.advance(2.0)
+    rpc = JsonRpc(phone)
+    selector = {"mask": 1, "childOrSibling": [], "childOrSiblingSelector": [], "text": "Back up and restore"}
+    tapped = clock()
+    tap_text(phone, "About phone")  # the next screen's text is listed 40% into its slide
+    waits, reply = drive(rpc, "waitForExists", selector, 10_000, clock=clock)
+    assert reply["result"] is True and waits == [1.0]  # missed at the first look, seen at the next
+    assert clock() - tapped == pytest.approx(1.0)
+    waits, reply = drive(rpc, "waitUntilGone", selector, 3_000, clock=clock)
+    assert reply["result"] is False and waits == [1.0] * 3
+    assert PROFILES["slow-phone"].selector_poll_s == 1.0  # uiautomator's constant, not the phone's speed
+    instant = JsonRpc(make_phone(FakeClock()))
+    assert drive(instant, "waitForExists", selector, 200)[0] == [0.05] * 4
+
+
 def test_shell_round_trip_and_md5_take_the_phones_time() -> None:
     clock = FakeClock()
     phone = make_phone(clock, timing="phone", seed=2)
