@@ -4,17 +4,19 @@ every step kind, and every way a transition can fail verification.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageStat
 
 from miui_automator.cli.main import main
 from miui_automator.device.android import AndroidDevice
 from miui_automator import run
 from miui_automator.screens.catalogue import default_catalogue
 from miui_automator.sim.faults import parse_faults
+from miui_automator.sim.timing import PROFILES, Timing
 
 pytestmark = pytest.mark.integration
 
@@ -207,20 +209,28 @@ steps:
 
 
 class _Shots:
-    """A phone's driver that counts screenshots; ``frozen``: its capture stopped updating (every frame
-    is the first one), as a stuck capture path does."""
+    """A phone's driver that logs its screenshots, reads and taps in order; ``frozen``: its capture stopped
+    updating (every frame is the first one), as a stuck capture path does."""
 
     def __init__(self, driver: AndroidDevice, frozen: bool = False) -> None:
         self._driver = driver
         self._frozen = frozen
         self._frame = None
-        self.shots = 0
+        self.calls: list[str] = []
 
     def __getattr__(self, name):
         return getattr(self._driver, name)
 
+    def hierarchy(self):
+        self.calls.append("read")
+        return self._driver.hierarchy()
+
+    def tap(self, x, y):
+        self.calls.append("tap")
+        return self._driver.tap(x, y)
+
     def screenshot(self):
-        self.shots += 1
+        self.calls.append("shot")
         if not self._frozen:
             return self._driver.screenshot()
         if self._frame is None:
@@ -277,8 +287,11 @@ def test_an_action_is_shown_on_the_frame_it_was_aimed_at_beside_the_settled_one(
     left, top, right, bottom = before["target"]
     assert left <= before["tap"][0] <= right and top <= before["tap"][1] <= bottom
     assert shots[("3", "before")]["screen"] == "about_phone"
-    # the before-frame is the previous step's after-frame: one screenshot per step, plus the first "before"
-    assert counting.shots == 4
+    # the before-frame is the previous step's after-frame: between two taps every screenshot was taken
+    # beside a read (the settled phone needs no extra frame), none for the next step's "before"
+    taps = [i for i, call in enumerate(counting.calls) if call == "tap"]
+    between = counting.calls[taps[0] + 1: taps[1]]
+    assert between.count("shot") == between.count("read") >= 2
     with Image.open(outcome.run_dir / shots[("2", "after")]["path"]) as a, \
             Image.open(outcome.run_dir / shots[("3", "before")]["path"]) as b:
         assert ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
@@ -299,3 +312,23 @@ def test_a_screen_that_never_goes_idle_is_proved_within_the_budget(make_phone, t
     assert "about_phone never goes idle" in done["2"]["note"] and "about_phone never goes idle" in done["3"]["note"]
     assert all(done[s]["duration_s"] <= waits.BUSY_STEP_BUDGET_S for s in ("2", "3"))
     assert any("never went idle" in e["message"] for e in events if e["type"] == "log")
+
+
+# Reads far faster than the slide: the phone lists About phone 40% into a 1.2 s slide, so two equal reads
+# (and a frame beside the second) come long before the page has settled.
+QUICK_READS_LONG_SLIDE = dataclasses.replace(PROFILES["phone"], name="quick-reads", dump_s=0.01, dump_per_kb_s=0.0,
+                                             screenshot_s=0.01, input_s=0.01, activity_s=1.2)
+
+
+def test_the_after_frame_is_the_settled_one_when_reads_outrun_the_slide(make_phone, sim_host, wait_until, tmp_path):
+    dev = make_phone("hyperos1-en", timing=Timing(QUICK_READS_LONG_SLIDE, seed=7))
+    driver = AndroidDevice(dev.serial)
+    outcome, events = _run_on(driver, TWO_TAPS.rsplit("  - tap: {text: Back up and restore}", 1)[0], tmp_path)
+    assert outcome.result.outcome == "passed", outcome.result.error
+    wait_until(lambda: sim_host.call(lambda: dev.phone.idle_in()) == 0, timeout=10, message="the slide over")
+    settled = driver.screenshot().convert("L")
+    after = next(e for e in events if e["type"] == "screenshot" and e["step"] == "2" and e["kind"] == "after")
+    with Image.open(outcome.run_dir / after["path"]) as kept:
+        assert after["screen"] == "about_phone"
+        # JPEG noise stays far below the 10%+ offset of any frame caught mid-slide
+        assert ImageStat.Stat(ImageChops.difference(kept.convert("L"), settled)).mean[0] < 2
