@@ -272,8 +272,8 @@ class Engine:
     def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float, shot: bool = False) -> Observation:
         """Wait (bounded) for a change if one is expected, then for two equal reads in a row.
 
-        With ``shot`` every read is taken with a frame beside it (the phone answers both at once), and the
-        frame must be settled too: a phone lists the new screen while it is still sliding in, so two equal
+        With ``shot`` every read but the first (taken as the screen begins to change) has a frame beside it
+        (the phone answers both at once), and the frame must be settled too: a phone lists the new screen while it is still sliding in, so two equal
         reads can both fall inside the slide. The frames of the last two reads must agree, or, when the
         hierarchy agrees but the frame moved, one more frame must agree with the last. A page whose frames
         never stop moving (an animation on it) ends after ``waits.MOVING_FRAMES_S`` with the latest frame,
@@ -281,7 +281,7 @@ class Engine:
         confirmed: a second one would wait out the idle timeout again.
         """
         deadline = self.clock.now() + timeout_s
-        obs = self.observe(screenshot=shot)
+        obs = self.observe()  # right after the action the screen has barely begun to change: no frame yet
         if expect_change and before_fp is not None:
             while obs.hierarchy.fingerprint() == before_fp and self.clock.now() < self._bounded(deadline):
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
@@ -300,7 +300,7 @@ class Engine:
             if nxt.screen in self._busy or self.clock.now() >= settle_deadline or (same and not shot):
                 return nxt
             if same:
-                if not frames_differ(obs.screenshot, nxt.screenshot):
+                if obs.screenshot is not None and not frames_differ(obs.screenshot, nxt.screenshot):
                     return nxt
                 later = self.driver.screenshot()
                 moved, nxt.screenshot = frames_differ(nxt.screenshot, later), later
