@@ -154,7 +154,8 @@ def _make_subset(path: str, index: int, chars: str) -> bytes | None:
     options.hinting = False  # screens scale it anyway; hints are most of a subset's bytes
     options.notdef_outline = True
     try:
-        font = TTFont(path, fontNumber=index, lazy=True)
+        # the source's own timestamp, not the time of the build: the same characters give the same bytes
+        font = TTFont(path, fontNumber=index, lazy=True, recalcTimestamp=False)
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=chars)
         subsetter.subset(font)

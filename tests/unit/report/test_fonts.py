@@ -84,6 +84,16 @@ def test_a_later_process_reads_the_subset_from_disk(counted_parses):
     assert len(cached) == 1 and cached[0].stat().st_mode & 0o077 == 0
 
 
+def test_a_subset_built_again_later_is_the_same_bytes(counted_builds, monkeypatch):
+    """fontTools stamps the build time into the font by default, so two builds a second apart differed."""
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 3_000_000_000)
+    first = fonts._make_subset(DEJAVU, 0, "é")
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 3_000_000_001)
+    assert first and fonts._make_subset(DEJAVU, 0, "é") == first
+
+
 def test_a_damaged_cache_file_is_built_again(counted_parses):
     first = fonts._subset("test face", "é")
     [cached] = (fonts.data_home() / fonts.CACHE_DIR).glob("*.otf")
