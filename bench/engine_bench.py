@@ -210,8 +210,12 @@ def main() -> None:
             print(f"{'floor of any settled proof':<32} {floor:6.2f} s   {floor / base:7.2f}×  {floor / polled:12.2f}×"
                   "   (per step: the tap, the slide, a frame after it and one showing it still; from the timing profile)")
         ratio = statistics.median(results[VERIFIED]) / base
-        print(f"goal: engine, verified <= {GOAL}× the hand-written script: {ratio:.2f}× {'✓' if ratio <= GOAL else '✗'}"
-              + (f"; {statistics.median(results[VERIFIED]) / floor:.2f}× the floor" if floor else ""))
+        if timing == "instant":
+            print(f"goal (engine, verified <= {GOAL}× the hand-written script) is judged under --timing phone; "
+                  "instant shows the tool's own costs")
+        else:
+            print(f"goal: engine, verified <= {GOAL}× the hand-written script: {ratio:.2f}× {'✓' if ratio <= GOAL else '✗'}"
+                  + (f"; {statistics.median(results[VERIFIED]) / floor:.2f}× the floor" if floor else ""))
         print(f"identify, {len(big) // 1024} KB hierarchy    {ident_ms:.3f} ms (parse {parse_ms:.1f} ms)")
     finally:
         host.stop()
