@@ -191,12 +191,17 @@ def test_a_dialog_fades_in_and_is_listed_at_once() -> None:
     assert differs(fading, under) and differs(fading, gone) and differs(before, under)
 
 
-def test_waiting_for_idle_runs_until_the_animation_is_over_and_quiet() -> None:
-    clock = FakeClock()
-    phone = make_phone(clock, timing="phone", seed=5)
+def quiet_settings(clock: FakeClock, seed: int) -> tuple[Phone, JsonRpc]:
+    """A phone on ``phone`` timing showing Settings, nothing changed for 2 s, and its uiautomator2 service."""
+    phone = make_phone(clock, timing="phone", seed=seed)
     phone.launch_app("com.android.settings")
     clock.advance(2.0)
-    rpc = JsonRpc(phone)
+    return phone, JsonRpc(phone)
+
+
+def test_waiting_for_idle_runs_until_the_animation_is_over_and_quiet() -> None:
+    clock = FakeClock()
+    phone, rpc = quiet_settings(clock, seed=5)
     waits, reply = drive(rpc, "waitForIdle", 10_000, clock=clock)
     assert waits == [] and reply["result"] is None  # quiet for 2 s: idle at once
     tap_text(phone, "About phone")
@@ -226,10 +231,7 @@ def test_uiautomator2_calls_cost_the_profiles_time_and_nothing_under_instant() -
 
 def test_selector_waits_look_once_a_second_on_a_phone_as_uiautomator_does() -> None:
     clock = FakeClock()
-    phone = make_phone(clock, timing="phone", seed=3)
-    phone.launch_app("com.android.settings")
-    clock.advance(2.0)
-    rpc = JsonRpc(phone)
+    phone, rpc = quiet_settings(clock, seed=3)
     selector = {"mask": 1, "childOrSibling": [], "childOrSiblingSelector": [], "text": "Back up and restore"}
     tapped = clock()
     tap_text(phone, "About phone")  # the next screen's text is listed 40% into its slide
