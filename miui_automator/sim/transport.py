@@ -31,9 +31,10 @@ class AdbStream:
 
     adbd hands a host WRTE to its service by writing it into a socket pair and OKAYs it as soon as
     the write went through, so the host's next WRTE (a client's pipelined requests) never waits for
-    the service to read: here a host WRTE is OKAYed at once while at most :data:`SERVICE_BUFFER`
-    bytes wait unread, and otherwise when the reader takes it, so a service that stops reading
-    stalls only its own stream. The other way, adbd sends one WRTE at a time (one in flight until
+    the service to read: here a host WRTE is OKAYed on arrival (the OKAY leaves with whatever the
+    service it woke answers in the same pass, :meth:`_AdbdProtocol._flush`) while at most
+    :data:`SERVICE_BUFFER` bytes wait unread, and otherwise when the reader takes it, so a service
+    that stops reading stalls only its own stream. The other way, adbd sends one WRTE at a time (one in flight until
     the host's OKAY) holding whatever the service has written meanwhile, up to the max payload:
     :meth:`write` queues its bytes and returns while at most :data:`SERVICE_BUFFER` wait, and each
     WRTE carries all the queued writes that fit whole (never splitting one that fits, since
