@@ -31,10 +31,9 @@ class AdbStream:
 
     adbd hands a host WRTE to its service by writing it into a socket pair and OKAYs it as soon as
     the write went through, so the host's next WRTE (a client's pipelined requests) never waits for
-    the service to read: here a host WRTE is OKAYed on arrival (the OKAY leaves with whatever the
-    service it woke answers in the same pass, :meth:`_AdbdProtocol._flush`) while at most
-    :data:`SERVICE_BUFFER` bytes wait unread, and otherwise when the reader takes it, so a service
-    that stops reading stalls only its own stream. The other way, adbd sends one WRTE at a time (one in flight until
+    the service to read: here a host WRTE is OKAYed at once while at most :data:`SERVICE_BUFFER`
+    bytes wait unread, and otherwise when the reader takes it, so a service that stops reading
+    stalls only its own stream. The other way, adbd sends one WRTE at a time (one in flight until
     the host's OKAY) holding whatever the service has written meanwhile, up to the max payload:
     :meth:`write` queues its bytes and returns while at most :data:`SERVICE_BUFFER` wait, and each
     WRTE carries all the queued writes that fit whole (never splitting one that fits, since
@@ -158,13 +157,11 @@ class _AdbdProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, AdbStream] = {}
         self._can_write = True  # False while the socket is congested (asyncio's pause_writing)
-        self._send_pending: asyncio.Handle | None = None  # the call that sends what this pass queued
 
     # ------------------------------------------------------------------ asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self._loop = asyncio.get_running_loop()
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -281,19 +278,6 @@ class _AdbdProtocol(asyncio.Protocol):
         self._flush()
 
     def _flush(self) -> None:
-        """Send what the connection queued once the callbacks already due on the loop have run.
-
-        What one pass produces leaves in one ``send()``: the OKAY of a host WRTE with the reply
-        its service writes as soon as it wakes (the 100 Continue of u2server.py), an answer's WRTE
-        with the CLSE that follows it. A uiautomator2 call took six sends, now three (four when
-        the answer waits on the phone's clock), and the adb server reads them in one go too. Nothing
-        waits for I/O or a timer, so an OKAY never waits for data still to come: it is due once the
-        services it woke have had their turn."""
-        if self._send_pending is None and self.conn.has_data_to_send:
-            self._send_pending = self._loop.call_soon(self._send_queued)
-
-    def _send_queued(self) -> None:
-        self._send_pending = None
         data = self.conn.data_to_send()
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)

@@ -195,11 +195,6 @@ class DeviceConnection:
         self._parser = MessageParser()
 
     # ------------------------------------------------------------------ output
-    @property
-    def has_data_to_send(self) -> bool:
-        """Whether anything waits for :meth:`data_to_send`."""
-        return bool(self._outbox)
-
     def data_to_send(self) -> bytes:
         """Everything queued for the host since the last call."""
         out = self._outbox
