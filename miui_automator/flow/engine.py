@@ -14,10 +14,11 @@ raises, the run record ends with ``run_end``.
 Transition verification: after each action the engine waits for the hierarchy to change (when a
 change is expected) and settle (two equal reads in a row), identifies the screen, takes a
 screenshot and checks it is a real frame that differs from the previous one. A tap that changed
-nothing, an unexpected screen or a black frame fails the step with what was seen attached. Each
-read is taken with a screenshot beside it (two connections to the phone), so a frame costs no round
-trip of its own; but a phone lists the new screen while it is still sliding in, so equal reads alone
-do not prove the frame settled: the frame kept is one that the next frame agrees with.
+nothing, an unexpected screen or a black frame fails the step with what was seen attached. Every
+read after the first following an action is taken with a screenshot beside it (two connections to
+the phone), so a frame costs no round trip of its own; but a phone lists the new screen while it is
+still sliding in, so equal reads alone do not prove the frame settled: the frame kept is one that the
+next frame agrees with.
 A screen that never goes idle (an animation: every hierarchy read waits out the phone's idle
 timeout) is remembered as busy; its steps are proved by the screenshot and one late read, within
 ``waits.BUSY_STEP_BUDGET_S``, and the run's log says so.
@@ -272,9 +273,9 @@ class Engine:
     def _settled(self, before_fp: str | None, expect_change: bool, timeout_s: float, shot: bool = False) -> Observation:
         """Wait (bounded) for a change if one is expected, then for two equal reads in a row.
 
-        With ``shot`` every read but the first (taken as the screen begins to change) has a frame beside it
-        (the phone answers both at once), and the frame must be settled too: a phone lists the new screen while it is still sliding in, so two equal
-        reads can both fall inside the slide. The frames of the last two reads must agree, or, when the
+        With ``shot`` every read but the first (taken as the screen begins to change) has a frame beside
+        it (the phone answers both at once), and the frame must be settled too: a phone lists the new
+        screen while it is still sliding in, so two equal reads can both fall inside the slide. The frames of the last two reads must agree, or, when the
         hierarchy agrees but the frame moved, one more frame must agree with the last. A page whose frames
         never stop moving (an animation on it) ends after ``waits.MOVING_FRAMES_S`` with the latest frame,
         and the step's record says so. On a busy screen (see :meth:`observe`) the late read is not
@@ -287,7 +288,7 @@ class Engine:
                 self.clock.sleep(waits.SETTLE_INTERVAL_S)
                 obs = self.observe(screenshot=shot)
         if obs.screen in self._busy:
-            if shot:  # the frame beside the late read was taken when it began
+            if shot:  # a frame beside the late read would show the screen as the read began
                 obs.screenshot = self.driver.screenshot()
             return obs
         settle_deadline = min(deadline, self.clock.now() + self.settle_timeout_s)

@@ -287,8 +287,8 @@ def test_an_action_is_shown_on_the_frame_it_was_aimed_at_beside_the_settled_one(
     left, top, right, bottom = before["target"]
     assert left <= before["tap"][0] <= right and top <= before["tap"][1] <= bottom
     assert shots[("3", "before")]["screen"] == "about_phone"
-    # the before-frame is the previous step's after-frame: between two taps every screenshot was taken
-    # beside a read (the settled phone needs no extra frame), none for the next step's "before"
+    # the before-frame is the previous step's after-frame: between two taps the proof takes two reads, a
+    # frame beside the second and one more agreeing with it; a re-taken "before" would be a third frame
     taps = [i for i, call in enumerate(counting.calls) if call == "tap"]
     between = counting.calls[taps[0] + 1: taps[1]]
     assert between.count("shot") == between.count("read") >= 2

@@ -1,5 +1,5 @@
-"""Proof at little more than the cost of the reads: after an action every hierarchy read is taken with a
-screenshot beside it, and the step keeps a frame only when the reads agree and the frames agree too; a
+"""Proof at little more than the cost of the reads: after an action every hierarchy read but the first is
+taken with a screenshot beside it, and the step keeps a frame only when the reads agree and the frames agree too; a
 phone lists the new screen while it still slides in, so equal reads alone can bracket a moving frame."""
 
 from __future__ import annotations
