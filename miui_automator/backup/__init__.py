@@ -19,18 +19,14 @@ from .manifest import (BACKUPS_ENV, DEFAULT_BACKUP_ROOT, VerifyResult, backup_ro
                        load_manifest, verify_backup)
 from .records import remember_quietly
 from .miui_wait import wait_for_miui_backup
-from .stages import Log, begin, export_all, pull_files, pull_miui_backup
+from .stages import Log, begin, quiet, export_all, pull_files, pull_miui_backup
 
 __all__ = ["BACKUPS_ENV", "DEFAULT_BACKUP_ROOT", "VerifyResult", "backup_root", "begin", "export_all", "finish",
            "is_verified", "latest_verified_backup", "load_manifest", "pull_files", "pull_miui_backup", "verify_and_mark",
            "verify_backup", "wait_for_miui_backup"]
 
 
-def _quiet(level: str, message: str) -> None:
-    """The default log: nothing shown."""
-
-
-def finish(folder: Path, log: Log = _quiet) -> str:
+def finish(folder: Path, log: Log = quiet) -> str:
     """:func:`stages.finish` (manifest and verified marker), then the backup is recorded for the gate."""
     note = stages.finish(folder, log)
     warning = remember_quietly(folder)
@@ -39,7 +35,7 @@ def finish(folder: Path, log: Log = _quiet) -> str:
     return note
 
 
-def verify_and_mark(folder: Path, log: Log = _quiet) -> VerifyResult:
+def verify_and_mark(folder: Path, log: Log = quiet) -> VerifyResult:
     """:func:`manifest.verify_and_mark` (``backup verify``); a backup that passes is recorded for the gate."""
     result = manifest.verify_and_mark(folder)
     if result.ok:

@@ -18,7 +18,7 @@ from ..errors import StepFailed
 from ..progress import Progress, ProgressFn, no_progress
 from .inventory import human_size
 from .miui import backup_being_written
-from .stages import PROGRESS_EVERY_S, Log, _adb, _quiet
+from .stages import PROGRESS_EVERY_S, Log, adb_of, quiet
 from .state import BackupState
 from .sync import SyncStream, printable
 
@@ -27,7 +27,7 @@ MIUI_POLL_S = 2.0  # one look at MIUI's folder (three listings on a sync stream)
 MIUI_FIRST_POLL_S = 0.2  # the looks start this often, so a short backup is seen finished at once
 
 
-def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress,
+def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = quiet, progress: ProgressFn = no_progress,
                          timeout_s: float = MIUI_WAIT_S, clock: Callable[[], float] = time.monotonic,
                          sleep: Callable[[float], None] = time.sleep, poll_s: float = MIUI_POLL_S) -> str:
     """Wait until MIUI's own backup (started on the phone) has written its ``descript.xml``, reporting the items
@@ -41,7 +41,7 @@ def wait_for_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, progre
     pause = min(MIUI_FIRST_POLL_S, poll_s)
     progress(Progress(what))
     while True:
-        with SyncStream(_adb(driver), driver.serial) as stream:
+        with SyncStream(adb_of(driver), driver.serial) as stream:
             seen = backup_being_written(stream, before)
         if seen is not None:
             progress(Progress(what, seen.items, 0, seen.bytes, 0))

@@ -263,7 +263,7 @@ class Puller:
             while waiting and (wait or (waiting[0].phone.done() and waiting[0].phone.exception() is None)):
                 copy = waiting[0]
                 md5 = copy.phone.result().get(copy.file.path)
-                if md5 is not None and md5 == copy.md5 and copy.size == copy.file.size:
+                if self._proven(copy, md5):
                     self._keep(copy, md5)
                 else:
                     copy.sink.discard()
@@ -304,13 +304,18 @@ class Puller:
         md5 = copy.phone.result().get(f.path)
         if md5 is None:  # a name md5sum cannot take on its command line, or one it printed ambiguously
             md5 = single_md5(self.driver, f.path, f.size)
-        # without ls_v2 the listing holds sizes modulo 4 GiB; the md5 still proves the copy
-        same_size = copy.size == f.size or (not self._ls_v2 and copy.size % (1 << 32) == f.size)
-        if md5 is not None and copy.md5 == md5 and same_size:
+        if self._proven(copy, md5):
             self._keep(copy, md5)
         else:
             copy.sink.discard()
             again.append(f)
+
+    def _proven(self, copy: _Copy, md5: str | None) -> bool:
+        """Whether ``copy`` is the phone's file: its md5 is the phone's and its size the listed one. Without ls_v2
+        the listing holds sizes modulo 4 GiB; the md5 still proves the copy."""
+        size = copy.file.size
+        same_size = copy.size == size or (not self._ls_v2 and copy.size % (1 << 32) == size)
+        return md5 is not None and copy.md5 == md5 and same_size
 
     def _once_more(self, f: RemoteFile, local: str, outcome: PullOutcome) -> None:
         """The second try of a file whose copy did not match: a fresh md5 first, then a copy of its own."""

@@ -46,11 +46,12 @@ MIUI_CLOCK_SLACK_S = 60  # the phone's clock and the host's may disagree by this
 SHOWN_FAILURES = 3
 
 
-def _quiet(level: str, message: str) -> None:
-    """Default log: stages are usable from Python without a flow run."""
+def quiet(level: str, message: str) -> None:
+    """The default log of the stages and their callers: they are usable from Python without a flow run."""
 
 
-def _adb(driver: Driver):
+def adb_of(driver: Driver):
+    """The adbutils device behind ``driver``: the stages that stream files need adb itself, not just a driver."""
     adb = getattr(driver, "adb", None)
     if adb is None:
         raise StepFailed(f"{driver.serial}: backing up needs a phone reached through adb")
@@ -175,7 +176,7 @@ def _choose_folder(driver: Driver, root: Path | None) -> tuple[BackupState, bool
         raise disk_error(err, base) from None
 
 
-def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USER_FOLDERS, log: Log = _quiet,
+def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USER_FOLDERS, log: Log = quiet,
           rules: HostRules | None = None) -> Begun:
     """Choose (or resume) the backup folder, list what the phone holds, and check the disk can take it.
 
@@ -217,7 +218,7 @@ def begin(driver: Driver, root: Path | None = None, folders: Sequence[str] = USE
 def _walk(driver: Driver, folders: Sequence[str], rules: HostRules | None) -> tuple[Inventory, list[str]]:
     """The inventory with the local names a new backup gives its files (named here, while the phone's identity is
     still being read), and the MIUI backups already on the phone (so the one MIUI makes later is told apart)."""
-    with SyncStream(_adb(driver), driver.serial) as stream:
+    with SyncStream(adb_of(driver), driver.serial) as stream:
         inventory, before = take_inventory(stream, folders), existing_backups(stream)
     inventory.files = assign_local_names(inventory.files, rules=rules)
     return inventory, before
@@ -308,7 +309,7 @@ def _changed_error(failed: list[str]) -> StepFailed:
                       f"backup again — it resumes with only these left", files=failed)
 
 
-def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
+def pull_files(driver: Driver, folder: Path, log: Log = quiet,
                on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull every inventoried file not yet pulled, each verified against the phone's md5."""
     state = BackupState.load(folder)
@@ -335,7 +336,7 @@ def pull_files(driver: Driver, folder: Path, log: Log = _quiet,
 
 
 # ---------------------------------------------------------------------- exports
-def export_all(driver: Driver, folder: Path, log: Log = _quiet, progress: ProgressFn = no_progress) -> str:
+def export_all(driver: Driver, folder: Path, log: Log = quiet, progress: ProgressFn = no_progress) -> str:
     """Contacts as vCard 3.0, call log and SMS as JSON, the app list as JSON; refusals become warnings."""
     state = BackupState.load(folder)
     with _stage(state, "exports"):
@@ -393,12 +394,12 @@ def _sha256(data: bytes) -> str:
 
 
 # ---------------------------------------------------------------------- MIUI's local backup
-def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: bool = True,
+def pull_miui_backup(driver: Driver, folder: Path, log: Log = quiet, required: bool = True,
                      on_file: Callable[[PulledFile], None] | None = None, progress: ProgressFn = no_progress) -> str:
     """Pull the newest ``MIUI/backup/AllBackup/<time>`` folder and check its ``descript.xml`` against the files."""
     state = BackupState.load(folder)
     with _stage(state, "miui_backup"):
-        with SyncStream(_adb(driver), driver.serial) as stream:
+        with SyncStream(adb_of(driver), driver.serial) as stream:
             found = newest_backup(stream)
         if found is None:
             message = "no MIUI local backup on the phone (MIUI/backup/AllBackup has no folder with a descript.xml)"
@@ -449,7 +450,7 @@ def pull_miui_backup(driver: Driver, folder: Path, log: Log = _quiet, required: 
 
 
 # ---------------------------------------------------------------------- finish
-def finish(folder: Path, log: Log = _quiet) -> str:
+def finish(folder: Path, log: Log = quiet) -> str:
     """Check that everything is pulled and intact, then write the manifest and the verified marker."""
     state = BackupState.load(folder)
     with _stage(state, "finish"):
