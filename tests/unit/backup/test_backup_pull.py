@@ -182,3 +182,17 @@ def test_md5_batches_leave_out_paths_that_are_not_utf8():
     assert driver.commands == ["md5sum /sdcard/DCIM/f0.jpg"]
     pull.single_md5(driver, odd.path, 1)
     assert driver.commands[-1] == "md5sum < \"$(printf '/sdcard/\\377.jpg')\""
+
+
+@pytest.mark.parametrize("ls_v2, listed, received, kept", [
+    (True, 5 << 30, 5 << 30, True),  # the listed size: kept
+    (True, 1 << 30, 5 << 30, False),  # ls_v2 sizes are whole: 4 GiB more than listed is not the file
+    (False, 1 << 30, 5 << 30, True),  # without ls_v2 the listing holds the size modulo 4 GiB: the md5 decides
+    (False, 1 << 30, 2 << 30, False),  # a different size whatever the wrap
+])
+def test_a_copy_counts_as_proven_by_the_phones_md5_and_the_listed_size(ls_v2, listed, received, kept):
+    copy = pull._Copy(RemoteFile("/sdcard/DCIM/big.mp4", listed, 0), "DCIM/big.mp4", None, received, "ab" * 16, "", None)
+    puller = pull.Puller.__new__(pull.Puller)  # only the listing's kind matters here
+    puller._ls_v2 = ls_v2
+    assert puller._proven(copy, "ab" * 16) is kept
+    assert not puller._proven(copy, "cd" * 16) and not puller._proven(copy, None)
