@@ -12,16 +12,24 @@ account (with a checkbox that enables "Delete Xiaomi Account"), or, while a dele
 the day it completes and a "Cancel deletion" button. Signing in to a deleted account says so.
 Every navigation shows the browser's progress bar for :data:`LOAD_SECONDS` first. A browser opened
 anew is not signed in (no cookies are modelled).
+
+The pages speak the browser's language, the phone's, unless a URL asks for one with ``_locale``
+(``?_locale=en_US``), which the tab then keeps, as the site's language cookie does. The simulator has
+these pages in English and Chinese only; in any other language it shows the English ones accented
+the way Android's pseudo-locale is (:func:`~miui_automator.sim.strings.pseudolocalize`), texts no flow
+can know: a flow that left the page's language to the phone meets a page it does not recognise, as
+it would on a German phone.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..account_server import BAD_CREDENTIALS, DELETED, PENDING, SIGNED_IN
 from ..layout import SIDE, STATUS_H
 from ..phone import Screen
+from ..strings import pseudolocalize
 from ..ui import SCREEN_H, SCREEN_W, Node
 
 PKG = "com.android.browser"
@@ -130,6 +138,14 @@ def opens_in_browser(component: str | None, action: str | None, data: str) -> bo
     return action == VIEW_ACTION
 
 
+def asked_language(query: str) -> str | None:
+    """The language a URL's ``_locale`` asks account.xiaomi.com for (``en_US`` → ``en``), if any."""
+    for key, value in parse_qsl(query):
+        if key == "_locale" and value:
+            return value.replace("-", "_").split("_")[0].lower()
+    return None
+
+
 def masked(account_id: str) -> str:
     """How the pages show an account id: ``123****890``."""
     return account_id[:3] + "****" + account_id[-3:] if len(account_id) > 6 else account_id[:1] + "****"
@@ -156,6 +172,7 @@ class BrowserScreen(Screen):
         self.focus: str | None = None
         self.typed: dict[str, str] = {}
         self._navigation = 0
+        self.asked: str | None = None  # the language a URL asked for (``_locale``), kept for the tab
         if url:
             self.open(url)
 
@@ -166,27 +183,36 @@ class BrowserScreen(Screen):
         return PAGE_NAMES[self.page]
 
     @property
-    def texts(self) -> dict:
-        return _TEXTS["zh" if self.phone.locale.language == "zh" else "en"]
+    def language(self) -> str:
+        """The pages' language: the one a URL asked for, else the phone's."""
+        return self.asked or self.phone.locale.language
 
     def txt(self, key: str, **values: str) -> str:
-        # The web pages speak the page's language (English or Chinese), not the phone's: a Chinese ROM's
-        # 小米账号 never shows inside an English page.
-        zh = self.phone.locale.language == "zh"
+        # The web pages speak the page's language, not the ROM's: a Chinese ROM's 小米账号 never shows
+        # inside an English page.
+        language = self.language
+        zh = language == "zh"
         label = self.v.account_label if zh == self.v.locale.startswith("zh") else ("小米账号" if zh else "Xiaomi Account")
-        return self.texts[key].format(label=label, **values)
+        value = _TEXTS["zh" if zh else "en"][key]
+        lines = value if isinstance(value, tuple) else (value,)
+        shown = [line.format(label=label, **values) for line in lines]
+        if language not in _TEXTS:
+            shown = [pseudolocalize(line) for line in shown]
+        return "\n".join(shown)
 
     # ------------------------------------------------------------- navigation
     def open(self, url: str) -> None:
         """Load ``url``: what it shows is decided by the server when the load completes."""
         parts = urlsplit(url)
         path = parts.path.rstrip("/")
+        self.asked = asked_language(parts.query) or self.asked
+        query = f"?{parts.query}" if parts.query else ""
         if (parts.hostname or "") != ACCOUNT_HOST or path not in (DELETE_PATH, LOGIN_PATH):
             self._load("not_found", url)
         elif path == LOGIN_PATH or self.account is None:
-            self._load("signin", f"https://{ACCOUNT_HOST}{LOGIN_PATH}")
+            self._load("signin", f"https://{ACCOUNT_HOST}{LOGIN_PATH}{query}")
         else:
-            self._load(None, f"https://{ACCOUNT_HOST}{DELETE_PATH}")
+            self._load(None, f"https://{ACCOUNT_HOST}{DELETE_PATH}{query}")
 
     def _load(self, page: str | None, url: str) -> None:
         """Show the progress bar, then ``page`` (None: the deletion page for the account's state)."""
@@ -275,7 +301,7 @@ class BrowserScreen(Screen):
         page.heading(self.txt("before_title"))
         page.paragraph(self.txt("account_line", masked=masked(self.account)))
         page.paragraph(self.txt("permanent"))
-        for bullet in self.texts["bullets"]:
+        for bullet in self.txt("bullets").split("\n"):
             page.paragraph(bullet)
         page.paragraph(self.txt("waiting", days=str(self.phone.account_server.waiting_days)))
         page.checkbox(self.txt("agree"), "agree", self.agreed)
@@ -306,7 +332,7 @@ class BrowserScreen(Screen):
         page.paragraph(self.txt("not_found"))
 
     def _date(self, day: date) -> str:
-        return f"{day.year}年{day.month}月{day.day}日" if self.phone.locale.language == "zh" else day.isoformat()
+        return f"{day.year}年{day.month}月{day.day}日" if self.language == "zh" else day.isoformat()
 
 
 class _Page:

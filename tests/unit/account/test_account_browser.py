@@ -75,6 +75,32 @@ def variant(request) -> str:
     return request.param
 
 
+
+def texts(b: Browser) -> set[str]:
+    return {t for t in parse_hierarchy(b.phone.hierarchy_xml()).texts() if t}
+
+
+@pytest.mark.parametrize("locale, url, language", [
+    ("zh-CN", URL, "zh"),  # no _locale: the phone's language
+    ("de-DE", URL, "other"),  # a language the flows cannot know: the page is not recognised
+    ("de-DE", URL + "?_locale=en_US", "en"),  # asked for: English, whatever the phone speaks
+    ("zh-CN", URL + "?_locale=en_US", "en"),
+    ("en-US", URL + "?_locale=zh_CN", "zh"),
+])
+def test_the_pages_speak_the_language_a_url_asks_for_else_the_phones(locale: str, url: str, language: str) -> None:
+    b = Browser("hyperos1-en", locale=locale)
+    b.open(url)
+    sign_in = {"zh": "登录", "en": "Sign in", "other": None}[language]
+    assert (b.check("sign-in page") == "web_signin") is (sign_in is not None)
+    if sign_in is None:
+        assert b.check("sign-in page") == "web_page_unknown" and not texts(b) & {"Sign in", "登录"}
+        return
+    assert sign_in in texts(b)
+    b.sign_in()  # the redirect after signing in keeps the language, as the site's cookie does
+    assert b.check("consequences") == "web_delete_consequences"
+    assert ("注销小米账号" in texts(b)) is (language == "zh")
+
+
 def test_every_web_page_is_identified_as_the_simulator_shows_it(variant: str) -> None:
     b = Browser(variant)
     b.open()
