@@ -19,7 +19,7 @@ from .manifest import (BACKUPS_ENV, DEFAULT_BACKUP_ROOT, VerifyResult, backup_ro
                        load_manifest, verify_backup)
 from .records import remember_quietly
 from .miui_wait import wait_for_miui_backup
-from .stages import Log, begin, quiet, export_all, pull_files, pull_miui_backup
+from .stages import Log, begin, export_all, pull_files, pull_miui_backup, quiet
 
 __all__ = ["BACKUPS_ENV", "DEFAULT_BACKUP_ROOT", "VerifyResult", "backup_root", "begin", "export_all", "finish",
            "is_verified", "latest_verified_backup", "load_manifest", "pull_files", "pull_miui_backup", "verify_and_mark",

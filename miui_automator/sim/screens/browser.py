@@ -187,18 +187,20 @@ class BrowserScreen(Screen):
         """The pages' language: the one a URL asked for, else the phone's."""
         return self.asked or self.phone.locale.language
 
+    @property
+    def texts(self) -> dict:
+        return _TEXTS["zh" if self.language == "zh" else "en"]
+
+    def shown(self, text: str) -> str:
+        """``text`` as the page shows it: accented in a language the simulator has no texts for."""
+        return text if self.language in _TEXTS else pseudolocalize(text)
+
     def txt(self, key: str, **values: str) -> str:
         # The web pages speak the page's language, not the ROM's: a Chinese ROM's 小米账号 never shows
         # inside an English page.
-        language = self.language
-        zh = language == "zh"
+        zh = self.language == "zh"
         label = self.v.account_label if zh == self.v.locale.startswith("zh") else ("小米账号" if zh else "Xiaomi Account")
-        value = _TEXTS["zh" if zh else "en"][key]
-        lines = value if isinstance(value, tuple) else (value,)
-        shown = [line.format(label=label, **values) for line in lines]
-        if language not in _TEXTS:
-            shown = [pseudolocalize(line) for line in shown]
-        return "\n".join(shown)
+        return self.shown(self.texts[key].format(label=label, **values))
 
     # ------------------------------------------------------------- navigation
     def open(self, url: str) -> None:
@@ -301,8 +303,8 @@ class BrowserScreen(Screen):
         page.heading(self.txt("before_title"))
         page.paragraph(self.txt("account_line", masked=masked(self.account)))
         page.paragraph(self.txt("permanent"))
-        for bullet in self.txt("bullets").split("\n"):
-            page.paragraph(bullet)
+        for bullet in self.texts["bullets"]:
+            page.paragraph(self.shown(bullet))
         page.paragraph(self.txt("waiting", days=str(self.phone.account_server.waiting_days)))
         page.checkbox(self.txt("agree"), "agree", self.agreed)
         page.button(self.txt("delete"), "delete", style="button_danger", enabled=self.agreed)
